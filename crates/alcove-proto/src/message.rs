@@ -1,0 +1,338 @@
+//! Typed payloads. Each is postcard-encoded after the header.
+//!
+//! Every enum here is append-only: a variant's position is its wire number.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Pid};
+
+/// Bytes that need not be UTF-8: paths, names, buffers, argv.
+///
+/// Encoded as postcard bytes (a varint length and the raw bytes), which is
+/// the same on the wire as a `Vec<u8>` but decodes in one copy.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ByteBuf(pub Vec<u8>);
+
+impl ByteBuf {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The bytes, owned.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl fmt::Debug for ByteBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b{:?}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+impl From<&[u8]> for ByteBuf {
+    fn from(b: &[u8]) -> Self {
+        Self(b.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for ByteBuf {
+    fn from(b: Vec<u8>) -> Self {
+        Self(b)
+    }
+}
+
+impl From<&str> for ByteBuf {
+    fn from(s: &str) -> Self {
+        Self(s.as_bytes().to_vec())
+    }
+}
+
+impl Serialize for ByteBuf {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteBuf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ByteBuf;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<ByteBuf, E> {
+                Ok(ByteBuf(v.to_vec()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<ByteBuf, E> {
+                Ok(ByteBuf(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<ByteBuf, A::Error> {
+                let mut v = Vec::with_capacity(a.size_hint().unwrap_or(0).min(4096));
+                while let Some(b) = a.next_element()? {
+                    v.push(b);
+                }
+                Ok(ByteBuf(v))
+            }
+        }
+        d.deserialize_byte_buf(Visitor)
+    }
+}
+
+/// A call for one process of the tree, named after the syscall or
+/// library function it performs there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Call {
+    /// `fork(2)`: a new process running the loop. Replies [`Reply::Pid`].
+    Fork,
+    /// `clone(2)` with namespace flags (`CLONE_NEW*`). Replies
+    /// [`Reply::Pid`], the child's PID in the caller's namespace.
+    Clone {
+        /// The `CLONE_*` flags.
+        flags: u64,
+    },
+    /// `getpid(2)`. Replies [`Reply::Pid`].
+    Getpid,
+    /// `execve(2)`. Replies [`Reply::Ok`] once the image is replaced.
+    Execve {
+        /// Program to run.
+        path: ByteBuf,
+        /// Its argv, `argv[0]` included.
+        argv: Vec<ByteBuf>,
+        /// Its environment, as `NAME=value`.
+        env: Vec<ByteBuf>,
+    },
+    /// `execvp(3)`: like [`Call::Execve`], searching `PATH` and keeping the
+    /// environment.
+    Execvp {
+        /// Program to run, searched in `PATH` when it has no slash.
+        file: ByteBuf,
+        /// Its argv, `argv[0]` included.
+        argv: Vec<ByteBuf>,
+    },
+    /// `exit(3)`: the process replies [`Reply::Ok`], then exits.
+    Exit {
+        /// Exit status.
+        status: i32,
+    },
+    /// `kill(2)`.
+    Kill {
+        /// Target, as for `kill(2)`: negative for a process group.
+        pid: i32,
+        /// Signal number.
+        signal: i32,
+    },
+    /// Reads an option of the loop. Replies [`Reply::Int`].
+    Getopt {
+        /// The option.
+        opt: Opt,
+    },
+    /// Sets an option of the loop. Replies [`Reply::Ok`].
+    Setopt {
+        /// The option.
+        opt: Opt,
+        /// Its new value.
+        value: i64,
+    },
+    /// The PIDs of this process's children. Replies [`Reply::Pids`].
+    Pid,
+    /// The alcove version. Replies [`Reply::Bytes`].
+    Version,
+    /// Closes the stdin of a child of this process (the seed's "eof").
+    Eof {
+        /// The child.
+        pid: Pid,
+    },
+}
+
+impl Call {
+    /// The call's name, as used in error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Fork => "fork",
+            Call::Clone { .. } => "clone",
+            Call::Getpid => "getpid",
+            Call::Execve { .. } => "execve",
+            Call::Execvp { .. } => "execvp",
+            Call::Exit { .. } => "exit",
+            Call::Kill { .. } => "kill",
+            Call::Getopt { .. } => "getopt",
+            Call::Setopt { .. } => "setopt",
+            Call::Pid => "pid",
+            Call::Version => "version",
+            Call::Eof { .. } => "eof",
+        }
+    }
+}
+
+/// Options of the loop, per process and inherited by children at fork.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Opt {
+    /// Size of the child table given to children forked from now on.
+    Maxchild,
+    /// Longest fork path: a process at this depth may not fork.
+    Maxforkdepth,
+    /// Report a child's exit status as [`Event::ExitStatus`] (0 or 1).
+    ExitStatus,
+    /// Report a child's exit as [`Event::Signal`] `SIGCHLD` (0 or 1).
+    Sigchld,
+    /// Report a child killed by a signal as [`Event::TermSig`] (0 or 1).
+    Termsig,
+    /// Debug output on stderr (0 = off).
+    Verbose,
+    /// Number of children this process may have. Read-only.
+    Childlimit,
+    /// Signal sent to exec'd children when this process shuts down
+    /// (0 = none). Default `SIGTERM`.
+    Signaloneof,
+}
+
+impl Opt {
+    /// Every option.
+    pub const ALL: [Opt; 8] = [
+        Opt::Maxchild,
+        Opt::Maxforkdepth,
+        Opt::ExitStatus,
+        Opt::Sigchld,
+        Opt::Termsig,
+        Opt::Verbose,
+        Opt::Childlimit,
+        Opt::Signaloneof,
+    ];
+
+    /// The name the seed gives the option.
+    pub fn name(self) -> &'static str {
+        match self {
+            Opt::Maxchild => "maxchild",
+            Opt::Maxforkdepth => "maxforkdepth",
+            Opt::ExitStatus => "exit_status",
+            Opt::Sigchld => "sigchld",
+            Opt::Termsig => "termsig",
+            Opt::Verbose => "verbose",
+            Opt::Childlimit => "childlimit",
+            Opt::Signaloneof => "signaloneof",
+        }
+    }
+
+    /// The option with this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+/// A resource limit. `None` is `RLIM_INFINITY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimit {
+    /// Soft limit.
+    pub cur: Option<u64>,
+    /// Hard limit.
+    pub max: Option<u64>,
+}
+
+/// What a call returns on success. Which variant depends on the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    /// Done; nothing to return.
+    Ok,
+    /// A process ID.
+    Pid(Pid),
+    /// An integer.
+    Int(i64),
+    /// A list of process IDs.
+    Pids(Vec<Pid>),
+    /// Bytes.
+    Bytes(ByteBuf),
+    /// A list of byte strings.
+    List(Vec<ByteBuf>),
+    /// A resource limit.
+    Rlimit(Rlimit),
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CallError {
+    /// The system call failed with this errno.
+    #[error("errno {0}")]
+    Errno(i32),
+    /// An argument is not acceptable; the text says which and why.
+    #[error("bad argument: {0}")]
+    BadArg(String),
+    /// The target process, or one on the way to it, has exec'd: it no
+    /// longer runs the loop, and its stdin belongs to the program.
+    #[error("process has exec'd")]
+    Execd,
+    /// The call is not supported on this platform.
+    #[error("unsupported on this platform")]
+    Unsupported,
+    /// The reply would not fit in a frame.
+    #[error("reply of {len} bytes exceeds the maximum of {max} bytes")]
+    TooLarge {
+        /// Size of the reply, or a lower bound of it.
+        len: u64,
+        /// The largest payload.
+        max: u64,
+    },
+    /// The call did not decode.
+    #[error("malformed call: {0}")]
+    Malformed(String),
+}
+
+/// Something that happened to a process, reported without being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The process caught a signal it traps (and `SIGCHLD` when a child
+    /// exited, with the `sigchld` option).
+    Signal {
+        /// Signal number.
+        signum: i32,
+    },
+    /// The process exited with this status (`exit_status` option).
+    ExitStatus {
+        /// Exit status.
+        status: i32,
+    },
+    /// The process was killed by this signal (`termsig` option).
+    TermSig {
+        /// Signal number.
+        signum: i32,
+    },
+}
+
+/// Control notices: the state of the plumbing between a parent and the
+/// child at the path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Notice {
+    /// No child of the sender has the last pid of the path. The header's id
+    /// is that of the call that could not be routed, or zero.
+    BadPid,
+    /// The child exec'd: its stdio now belongs to the program.
+    Execd,
+    /// The child's stdin is closed.
+    StdinClosed,
+    /// The child's stdout reached end of file.
+    StdoutClosed,
+    /// The child's stderr reached end of file.
+    StderrClosed,
+    /// This many bytes sent to the child's stdin were written into its pipe.
+    StdinAck(u32),
+    /// The sender rejected a frame; it was dropped.
+    BadFrame(Error),
+}
+
+/// The first frame the port sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Greeting {
+    /// Version of the alcove binary.
+    pub version: String,
+    /// [`crate::PROTOCOL_VERSION`] of the binary.
+    pub protocol: u32,
+    /// PID of the port, in its own namespace.
+    pub pid: Pid,
+}

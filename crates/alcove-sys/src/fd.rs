@@ -1,0 +1,140 @@
+//! File descriptors: pipes, flags, and what an exec'd program inherits.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+use rustix::io::{FdFlags, fcntl_getfd, fcntl_setfd};
+
+use crate::Errno;
+
+/// `pipe2(fds, O_CLOEXEC)`: a pipe, both ends close-on-exec.
+/// Returns `(read end, write end)`.
+///
+/// # References
+/// - [`pipe(2)`](https://man7.org/linux/man-pages/man2/pipe.2.html)
+pub fn pipe() -> Result<(OwnedFd, OwnedFd), Errno> {
+    Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
+}
+
+/// Sets or clears `O_NONBLOCK` on the open file description.
+pub fn set_nonblocking(fd: impl AsFd, on: bool) -> Result<(), Errno> {
+    let flags = fcntl_getfl(&fd)?;
+    let new = if on {
+        flags | OFlags::NONBLOCK
+    } else {
+        flags - OFlags::NONBLOCK
+    };
+    if new != flags {
+        fcntl_setfl(&fd, new)?;
+    }
+    Ok(())
+}
+
+/// Sets or clears `FD_CLOEXEC` on the descriptor.
+pub fn set_cloexec(fd: impl AsFd, on: bool) -> Result<(), Errno> {
+    let flags = fcntl_getfd(&fd)?;
+    let new = if on {
+        flags | FdFlags::CLOEXEC
+    } else {
+        flags - FdFlags::CLOEXEC
+    };
+    if new != flags {
+        fcntl_setfd(&fd, new)?;
+    }
+    Ok(())
+}
+
+/// Whether `FD_CLOEXEC` is set.
+pub fn is_cloexec(fd: impl AsFd) -> Result<bool, Errno> {
+    Ok(fcntl_getfd(&fd)?.contains(FdFlags::CLOEXEC))
+}
+
+/// `dup2(fd, target)` for one of the standard descriptors 0, 1, 2. The new
+/// descriptor is not close-on-exec.
+pub fn dup_to_stdio(fd: impl AsFd, target: RawFd) -> Result<(), Errno> {
+    let fd = fd.as_fd();
+    let r = match target {
+        0 => rustix::stdio::dup2_stdin(fd),
+        1 => rustix::stdio::dup2_stdout(fd),
+        2 => rustix::stdio::dup2_stderr(fd),
+        _ => return Err(Errno::EBADF),
+    };
+    r?;
+    if fd.as_raw_fd() == target {
+        // dup2 onto itself leaves the flags alone.
+        // SAFETY: `target` is 0, 1 or 2 and was just checked to be open.
+        set_cloexec(unsafe_stdio(target), false)?;
+    }
+    Ok(())
+}
+
+/// Marks every descriptor from `first` up close-on-exec, so that an exec'd
+/// program inherits none of them.
+///
+/// Uses `close_range(first, ~0, CLOSE_RANGE_CLOEXEC)` and, on kernels
+/// older than 5.11, walks `/proc/self/fd`.
+pub fn cloexec_from(first: RawFd) -> Result<(), Errno> {
+    match crate::raw::close_range_cloexec(first) {
+        Ok(()) => return Ok(()),
+        Err(e) if e == Errno::ENOSYS || e == Errno::EINVAL => {}
+        Err(e) => return Err(e),
+    }
+    let dir = std::fs::read_dir("/proc/self/fd")?;
+    let fds: Vec<RawFd> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd >= first)
+        .collect();
+    for fd in fds {
+        // SAFETY: the descriptor was listed as open; a descriptor closed
+        // since (the directory's own) makes fcntl fail with EBADF, ignored.
+        let _ = set_cloexec(unsafe { BorrowedFd::borrow_raw(fd) }, true);
+    }
+    Ok(())
+}
+
+/// The descriptors open in this process, ascending.
+pub fn open_fds() -> Result<Vec<RawFd>, Errno> {
+    let mut fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    fds.sort_unstable();
+    // The directory handle itself was one of them; drop those now closed.
+    fds.retain(|&fd| crate::raw::is_open(fd));
+    Ok(fds)
+}
+
+fn unsafe_stdio(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: only called with 0, 1 or 2 after a successful dup2 onto it,
+    // and the standard descriptors live as long as the process.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// The standard descriptor `fd` (0, 1 or 2).
+///
+/// # Panics
+/// If `fd` is not 0, 1 or 2.
+pub fn stdio(fd: RawFd) -> BorrowedFd<'static> {
+    assert!(
+        (0..=2).contains(&fd),
+        "stdio({fd}): not a standard descriptor"
+    );
+    unsafe_stdio(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipes_are_born_cloexec_and_flags_toggle() {
+        let (r, w) = pipe().unwrap();
+        assert!(is_cloexec(&r).unwrap());
+        assert!(is_cloexec(&w).unwrap());
+        set_cloexec(&r, false).unwrap();
+        assert!(!is_cloexec(&r).unwrap());
+        set_nonblocking(&r, true).unwrap();
+        let mut buf = [0u8; 1];
+        let e = rustix::io::read(&r, &mut buf).unwrap_err();
+        assert_eq!(Errno::from(e), Errno::EAGAIN);
+    }
+}

@@ -1,0 +1,204 @@
+//! Processes: fork, clone, exec, kill, wait.
+
+use std::ffi::CString;
+
+use rustix::process::{WaitOptions, WaitStatus};
+
+use crate::Errno;
+
+/// Which side of a [`fork`] this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    /// The parent, with the child's PID.
+    Parent(i32),
+    /// The child.
+    Child,
+}
+
+/// `fork(2)`, through the C library's wrapper (so its atfork handlers run).
+///
+/// # Safety
+/// The calling process must have one thread: the child of a
+/// multi-threaded process may only call async-signal-safe functions until
+/// it execs, and this crate's users go on to run arbitrary code in it.
+///
+/// # References
+/// - [`fork(2)`](https://man7.org/linux/man-pages/man2/fork.2.html)
+pub unsafe fn fork() -> Result<Forked, Errno> {
+    // SAFETY: the caller guarantees a single-threaded process.
+    match unsafe { libc::fork() } {
+        -1 => Err(Errno::last()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid)),
+    }
+}
+
+/// `clone(2)` through the C library's wrapper, for namespace flags
+/// (`CLONE_NEWNS`, `CLONE_NEWPID`, ...): the child runs `child` on a fresh
+/// stack of `stack_size` bytes and exits with what it returns. The exit
+/// signal is `SIGCHLD`, so the parent waits for it like for a forked child.
+///
+/// Unlike `fork`, the child does not return from this function; unlike the
+/// raw syscall, this keeps glibc's view of the process consistent.
+///
+/// # Safety
+/// As for [`fork`]: the calling process must have one thread. `flags` must
+/// not ask for shared memory, files or signal handlers (`CLONE_VM`,
+/// `CLONE_FILES`, `CLONE_SIGHAND`, `CLONE_THREAD`, ...), which would make
+/// the child share the caller's address space under Rust's feet.
+///
+/// # References
+/// - [`clone(2)`](https://man7.org/linux/man-pages/man2/clone.2.html)
+pub unsafe fn clone(
+    flags: u64,
+    stack_size: usize,
+    child: &mut dyn FnMut() -> i32,
+) -> Result<i32, Errno> {
+    const SHARING: u64 = (libc::CLONE_VM
+        | libc::CLONE_FILES
+        | libc::CLONE_FS
+        | libc::CLONE_SIGHAND
+        | libc::CLONE_THREAD
+        | libc::CLONE_VFORK
+        | libc::CLONE_SETTLS
+        | libc::CLONE_PARENT_SETTID
+        | libc::CLONE_CHILD_SETTID
+        | libc::CLONE_CHILD_CLEARTID) as u64;
+    if flags & SHARING != 0 || flags & 0xff != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let flags = libc::c_int::try_from(flags).map_err(|_| Errno::EINVAL)?;
+
+    extern "C" fn trampoline(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the `&mut &mut dyn FnMut` passed below, alive in
+        // the child's copy of the parent's stack frame.
+        let child = unsafe { &mut *arg.cast::<&mut dyn FnMut() -> i32>() };
+        child()
+    }
+
+    let stack_size = stack_size.max(64 * 1024);
+    // Zeroed allocation of this size is a fresh anonymous mapping: no page
+    // is touched in the parent, and the child's copy is private to it.
+    let mut stack = vec![0u8; stack_size];
+    // SAFETY: one past the end of the allocation, rounded down to the
+    // 16-byte alignment the ABI wants for a stack top.
+    let top = unsafe { stack.as_mut_ptr().add(stack_size) };
+    let top = (top as usize & !15) as *mut libc::c_void;
+    let mut child: &mut dyn FnMut() -> i32 = child;
+    let arg = (&mut child as *mut &mut dyn FnMut() -> i32).cast::<libc::c_void>();
+    // SAFETY: the stack is valid for the child (a copy-on-write copy of
+    // this allocation, as no CLONE_VM is set) and the callback outlives the
+    // call in both processes; the caller guarantees a single thread.
+    let pid = unsafe { libc::clone(trampoline, top, flags | libc::SIGCHLD, arg) };
+    drop(stack);
+    if pid == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(pid)
+    }
+}
+
+fn cstrings(v: &[impl AsRef<[u8]>]) -> Result<Vec<CString>, Errno> {
+    v.iter()
+        .map(|s| CString::new(s.as_ref()).map_err(|_| Errno::EINVAL))
+        .collect()
+}
+
+fn pointers(v: &[CString]) -> Vec<*const libc::c_char> {
+    v.iter()
+        .map(|s| s.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+/// `execve(2)`. Returns only on failure. An argument with a NUL byte inside
+/// is `EINVAL`.
+///
+/// # References
+/// - [`execve(2)`](https://man7.org/linux/man-pages/man2/execve.2.html)
+pub fn execve(path: &[u8], argv: &[impl AsRef<[u8]>], env: &[impl AsRef<[u8]>]) -> Errno {
+    let run = || -> Result<std::convert::Infallible, Errno> {
+        let path = CString::new(path).map_err(|_| Errno::EINVAL)?;
+        let argv = cstrings(argv)?;
+        let env = cstrings(env)?;
+        let (argv_p, env_p) = (pointers(&argv), pointers(&env));
+        // SAFETY: NUL-terminated strings in NULL-terminated arrays, alive
+        // across the call.
+        unsafe { libc::execve(path.as_ptr(), argv_p.as_ptr(), env_p.as_ptr()) };
+        Err(Errno::last())
+    };
+    match run() {
+        Err(e) => e,
+    }
+}
+
+/// `execvp(3)`: like [`execve`] with the current environment, searching
+/// `PATH` for a `file` without a slash.
+///
+/// # References
+/// - [`execvp(3)`](https://man7.org/linux/man-pages/man3/execvp.3.html)
+pub fn execvp(file: &[u8], argv: &[impl AsRef<[u8]>]) -> Errno {
+    let run = || -> Result<std::convert::Infallible, Errno> {
+        let file = CString::new(file).map_err(|_| Errno::EINVAL)?;
+        let argv = cstrings(argv)?;
+        let argv_p = pointers(&argv);
+        // SAFETY: NUL-terminated strings in a NULL-terminated array.
+        unsafe { libc::execvp(file.as_ptr(), argv_p.as_ptr()) };
+        Err(Errno::last())
+    };
+    match run() {
+        Err(e) => e,
+    }
+}
+
+/// `kill(2)`: sends `signal` to `pid` (a process group when negative).
+pub fn kill(pid: i32, signal: i32) -> Result<(), Errno> {
+    crate::raw::kill(pid, signal)
+}
+
+/// `getpid(2)`.
+pub fn getpid() -> i32 {
+    rustix::process::getpid().as_raw_nonzero().get()
+}
+
+/// How a child ended, as `waitpid(2)` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this status.
+    Status(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
+/// `waitpid(-1, &status, WNOHANG)`: one child that has ended, if any.
+/// `ECHILD` (no children at all) is `Ok(None)`.
+pub fn reap_any() -> Result<Option<(i32, Exit)>, Errno> {
+    match rustix::process::waitpid(None, WaitOptions::NOHANG) {
+        Ok(Some((pid, status))) => Ok(Some((pid.as_raw_nonzero().get(), exit_of(status)))),
+        Ok(None) => Ok(None),
+        Err(rustix::io::Errno::CHILD) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `waitpid(pid, &status, 0)`: blocks until that child ends.
+pub fn wait(pid: i32) -> Result<Exit, Errno> {
+    let pid = rustix::process::Pid::from_raw(pid).ok_or(Errno::ECHILD)?;
+    loop {
+        match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
+            Ok(Some((_, status))) => return Ok(exit_of(status)),
+            Ok(None) => continue,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn exit_of(status: WaitStatus) -> Exit {
+    match (status.exit_status(), status.terminating_signal()) {
+        (Some(code), _) => Exit::Status(code),
+        (None, Some(sig)) => Exit::Signal(sig),
+        // Stopped or continued: not asked for (no WUNTRACED/WCONTINUED).
+        _ => Exit::Status(status.as_raw() as i32),
+    }
+}
