@@ -92,6 +92,17 @@ pub fn cloexec_from(first: RawFd) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `close(2)` of a descriptor by number.
+///
+/// # Safety
+/// Nothing may use or close `fd` afterwards: any `OwnedFd` that owns it
+/// must never be dropped or used (the loop uses this in a new child, for
+/// descriptors owned by its parent's state, which the child never touches).
+pub unsafe fn close_raw(fd: RawFd) {
+    // SAFETY: the caller gives up every other claim on `fd`.
+    drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+}
+
 /// The descriptors open in this process, ascending.
 pub fn open_fds() -> Result<Vec<RawFd>, Errno> {
     let mut fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?

@@ -199,6 +199,6 @@ fn exit_of(status: WaitStatus) -> Exit {
         (Some(code), _) => Exit::Status(code),
         (None, Some(sig)) => Exit::Signal(sig),
         // Stopped or continued: not asked for (no WUNTRACED/WCONTINUED).
-        _ => Exit::Status(status.as_raw() as i32),
+        _ => Exit::Status(status.as_raw()),
     }
 }

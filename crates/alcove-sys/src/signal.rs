@@ -1,6 +1,6 @@
 //! Signals, delivered to an event loop through a self-pipe.
 //!
-//! The handler installed by [`trap`] does two async-signal-safe things:
+//! The handler installed by [`sigaction`] with [`Disposition::Trap`] does two async-signal-safe things:
 //! it marks the signal pending and writes one byte to the wake-up pipe set
 //! with [`set_wake_fd`]. The loop polls the read end, drains it, and asks
 //! [`take_pending`] which signals came. Signals of one number that arrive
@@ -41,6 +41,13 @@ extern "C" fn on_signal(signum: libc::c_int) {
 /// stay open while signals are trapped.
 pub fn set_wake_fd(fd: BorrowedFd<'_>) {
     WAKE_FD.store(fd.as_raw_fd(), Ordering::Relaxed);
+}
+
+/// Stops the handler from writing anywhere, and forgets pending signals:
+/// what a new child does before it makes its own pipe.
+pub fn clear_wake_fd() {
+    WAKE_FD.store(-1, Ordering::Relaxed);
+    take_pending().for_each(drop);
 }
 
 /// The signals that arrived since the last call, in ascending order.

@@ -157,7 +157,7 @@ macro_rules! table {
             }, )* ],
             &[ $( $( (stringify!($alias), stringify!($target)), )* )? ],
             #[cfg(test)]
-            &[ $( $(#[cfg($cfg)])* ::libc::$name as u64, )* ],
+            &[ $( $(#[cfg($cfg)])* (::libc::$name as u64), )* ],
         );
     };
 }

@@ -1,0 +1,1192 @@
+//! The driver: one single-threaded mio loop per process.
+//!
+//! Decisions come from [`crate::route`]; this file performs them: it reads
+//! and writes descriptors, forks, execs and reaps.
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+
+use alcove_proto::{
+    Call, CallError, Error as ProtoError, FrameRef, Greeting, HeaderRef, Kind, Notice,
+    PROTOCOL_VERSION, Pid, Prefix, Reassembler, Reply, encode_message,
+};
+use alcove_sys::process::{Exit, Forked};
+use alcove_sys::signal::{self, Disposition, NSIG};
+use alcove_sys::{Errno, fd};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use serde::Serialize;
+
+use crate::options::Options;
+use crate::outq::OutQueue;
+use crate::route::{self, ChildState, Refusal, Route};
+use crate::serve;
+
+const STDIN: Token = Token(usize::MAX - 1);
+const STDOUT: Token = Token(usize::MAX - 2);
+const WAKE: Token = Token(usize::MAX - 3);
+
+/// Stop reading children while this much output waits for our reader...
+const HIGH_WATER: usize = 8 << 20;
+/// ...and start again below this.
+const LOW_WATER: usize = 1 << 20;
+/// Largest chunk of a child's stdout or stderr relayed in one frame.
+const RELAY_CHUNK: usize = 64 << 10;
+/// Bytes of stdin written to an exec'd child between two acknowledgements.
+const ACK_BATCH: u64 = alcove_proto::STDIN_WINDOW as u64 / 4;
+
+const SIGCHLD: i32 = 17;
+const SIGPIPE: i32 = 13;
+const SIGCONT: i32 = 18;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Ctl = 0,
+    Stdout = 1,
+    Stderr = 2,
+    Stdin = 3,
+}
+
+fn token(slot: usize, role: Role) -> Token {
+    Token(slot * 4 + role as usize)
+}
+
+fn role_of(token: Token) -> (usize, Role) {
+    let role = match token.0 % 4 {
+        0 => Role::Ctl,
+        1 => Role::Stdout,
+        2 => Role::Stderr,
+        _ => Role::Stdin,
+    };
+    (token.0 / 4, role)
+}
+
+/// How a process starts its loop.
+#[derive(Debug)]
+pub struct Config {
+    /// Length of its fork path.
+    pub depth: u32,
+    /// Its options.
+    pub opts: Options,
+    /// How many children it may have.
+    pub childlimit: u32,
+    /// Write end of the control pipe to its parent; `None` for the port.
+    pub ctl: Option<OwnedFd>,
+    /// Signals the user asked to trap, reported as events.
+    pub trapped: [bool; NSIG],
+}
+
+/// An exec call that went down to a child and is not resolved yet.
+#[derive(Debug, Clone, Copy)]
+struct Exec {
+    id: u64,
+    /// The child wrote its last frame before calling exec: what follows on
+    /// its stdout is the program's, if the exec succeeds.
+    marker: bool,
+    /// The child said on its control pipe that the exec failed.
+    failed: bool,
+}
+
+#[derive(Debug)]
+struct Child {
+    pid: Pid,
+    state: ChildState,
+    exec: Option<Exec>,
+    /// Stdout carries the program's raw bytes, not frames.
+    raw: bool,
+    /// Stdout parsing stopped at the exec marker.
+    paused: bool,
+    stdin: Option<OwnedFd>,
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
+    ctl: Option<OwnedFd>,
+    stdin_q: OutQueue,
+    stdin_total: u64,
+    stdin_acked: u64,
+    stdin_eof: bool,
+    rx: Reassembler,
+    /// Frames for the child that wait for its exec to resolve.
+    held: Vec<u8>,
+    credit: u64,
+    stdout_ready: bool,
+    stderr_ready: bool,
+    exit: Option<Exit>,
+    exit_reported: bool,
+}
+
+/// One process's loop.
+#[derive(Debug)]
+pub struct Loop {
+    rx: Reassembler,
+    core: Core,
+}
+
+#[derive(Debug)]
+struct Core {
+    poll: Poll,
+    depth: u32,
+    opts: Options,
+    childlimit: u32,
+    pid: i32,
+    out: OutQueue,
+    ctl: Option<OwnedFd>,
+    wake_r: OwnedFd,
+    wake_w: OwnedFd,
+    slots: Vec<Option<Child>>,
+    free: Vec<usize>,
+    by_pid: HashMap<i32, usize>,
+    scratch: Vec<u8>,
+    msg: Vec<u8>,
+    trapped: [bool; NSIG],
+}
+
+/// What a new child needs to start its loop: its ends of the four pipes.
+struct ChildInit {
+    stdin: OwnedFd,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    ctl: OwnedFd,
+    config: Config,
+}
+
+fn fatal(what: &str, e: impl std::fmt::Display) -> ! {
+    eprintln!("alcove[{}]: {what}: {e}", alcove_sys::process::getpid());
+    alcove_sys::exit_now(1)
+}
+
+impl Loop {
+    /// Sets up the process's loop: the poller, the signal pipe, and its
+    /// own stdin and stdout made non-blocking. The port (a config without
+    /// `ctl`) greets its client.
+    pub fn new(config: Config) -> Result<Self, Errno> {
+        let poll = Poll::new()?;
+        let (wake_r, wake_w) = fd::pipe()?;
+        fd::set_nonblocking(&wake_r, true)?;
+        fd::set_nonblocking(&wake_w, true)?;
+        signal::set_wake_fd(wake_w.as_fd());
+        signal::sigaction(SIGCHLD, Disposition::Trap)?;
+        signal::sigaction(SIGPIPE, Disposition::Ignore)?;
+        fd::set_nonblocking(fd::stdio(0), true)?;
+        fd::set_nonblocking(fd::stdio(1), true)?;
+        let registry = poll.registry();
+        registry.register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
+        registry.register(&mut SourceFd(&1), STDOUT, Interest::WRITABLE)?;
+        registry.register(&mut SourceFd(&wake_r.as_raw_fd()), WAKE, Interest::READABLE)?;
+        let greet = config.ctl.is_none();
+        let mut core = Core {
+            poll,
+            depth: config.depth,
+            opts: config.opts,
+            childlimit: config.childlimit,
+            pid: alcove_sys::process::getpid(),
+            out: OutQueue::default(),
+            ctl: config.ctl,
+            wake_r,
+            wake_w,
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_pid: HashMap::new(),
+            scratch: Vec::new(),
+            msg: Vec::new(),
+            trapped: config.trapped,
+        };
+        if greet {
+            let greeting = Greeting {
+                version: crate::VERSION.into(),
+                protocol: PROTOCOL_VERSION,
+                pid: Pid::from_raw(core.pid),
+            };
+            core.emit(Kind::Greeting, 0, &[], &greeting);
+        }
+        core.log(format_args!("loop up at depth {}", core.depth));
+        Ok(Self {
+            rx: Reassembler::new(),
+            core,
+        })
+    }
+
+    /// Runs the loop until its stdin closes, then exits the process.
+    pub fn run(mut self) -> ! {
+        let mut events = Events::with_capacity(256);
+        loop {
+            if let Err(e) = self.core.poll.poll(&mut events, None) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                fatal("epoll_wait", e);
+            }
+            for event in events.iter() {
+                match event.token() {
+                    STDIN => self.on_stdin(),
+                    STDOUT => self.core.flush_out(),
+                    WAKE => self.core.on_wake(),
+                    t => {
+                        let (slot, role) = role_of(t);
+                        self.core.on_child_event(slot, role);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_stdin(&mut self) {
+        loop {
+            let spare = self.rx.spare(16 << 10);
+            match rustix::io::read(fd::stdio(0), spare) {
+                Ok(0) => self.core.shutdown(0),
+                Ok(n) => {
+                    self.rx.commit(n);
+                    while let Some(frame) = self.rx.next_frame() {
+                        self.core.on_frame(frame);
+                    }
+                }
+                Err(rustix::io::Errno::AGAIN) => return,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => {
+                    self.core.log(format_args!("read stdin: {e}"));
+                    self.core.shutdown(1)
+                }
+            }
+        }
+    }
+}
+
+impl Core {
+    fn log(&self, args: std::fmt::Arguments<'_>) {
+        if self.opts.verbose > 0 {
+            eprintln!("alcove[{}]: {args}", self.pid);
+        }
+    }
+
+    fn child(&mut self, slot: usize) -> Option<&mut Child> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    fn slot_of(&self, pid: Pid) -> Option<usize> {
+        if pid.as_raw() <= 0 {
+            return None;
+        }
+        self.by_pid.get(&pid.as_raw()).copied()
+    }
+
+    // ---- output to our reader ---------------------------------------------
+
+    fn send_out(&mut self, parts: &[&[u8]]) {
+        if let Err(e) = self.out.send(fd::stdio(1), parts) {
+            self.log(format_args!("write stdout: {e}"));
+            self.shutdown(0);
+        }
+    }
+
+    fn emit<T: Serialize>(&mut self, kind: Kind, id: u64, path: &[Pid], msg: &T) {
+        let mut buf = std::mem::take(&mut self.msg);
+        buf.clear();
+        match encode_message(&mut buf, kind, id, path, msg) {
+            Ok(()) => self.send_out(&[&buf]),
+            Err(e) => self.log(format_args!("dropped a {kind:?} frame: {e}")),
+        }
+        self.msg = buf;
+    }
+
+    fn reply(&mut self, id: u64, path: &[Pid], result: Result<Reply, CallError>) {
+        let mut buf = std::mem::take(&mut self.msg);
+        buf.clear();
+        let encoded = match encode_message(&mut buf, Kind::Reply, id, path, &result) {
+            Err(ProtoError::TooLarge { len, max, .. }) => {
+                let too_large: Result<Reply, CallError> = Err(CallError::TooLarge { len, max });
+                encode_message(&mut buf, Kind::Reply, id, path, &too_large)
+            }
+            other => other,
+        };
+        match encoded {
+            Ok(()) => self.send_out(&[&buf]),
+            Err(e) => self.log(format_args!("dropped reply {id}: {e}")),
+        }
+        self.msg = buf;
+    }
+
+    fn flush_out(&mut self) {
+        if let Err(e) = self.out.flush(fd::stdio(1)) {
+            self.log(format_args!("write stdout: {e}"));
+            self.shutdown(0);
+        }
+        if self.out.len() < LOW_WATER {
+            self.resume_all();
+        }
+    }
+
+    fn throttled(&self) -> bool {
+        self.out.len() > HIGH_WATER
+    }
+
+    fn resume_all(&mut self) {
+        for slot in 0..self.slots.len() {
+            let ready = self
+                .child(slot)
+                .is_some_and(|c| c.stdout_ready || c.stderr_ready);
+            if ready {
+                self.pump(slot);
+            }
+        }
+    }
+
+    // ---- frames from our reader ----------------------------------------------
+
+    fn on_frame(&mut self, frame: Result<FrameRef<'_>, ProtoError>) {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => return self.emit(Kind::Notice, 0, &[], &Notice::BadFrame(e)),
+        };
+        let h = frame.header;
+        if !matches!(h.kind, Kind::Call | Kind::Stdin | Kind::Credit) {
+            let e = ProtoError::Header(format!("a {:?} frame cannot go down the tree", h.kind));
+            return self.emit(Kind::Notice, h.id, &[], &Notice::BadFrame(e));
+        }
+        let first = h.first();
+        let slot = first.and_then(|p| self.slot_of(p));
+        let state = slot.and_then(|s| self.slots[s].as_ref()).map(|c| c.state);
+        match route::route(h.kind, h.path_len(), first, state) {
+            Route::Local => self.local(frame),
+            Route::Forward(pid) => {
+                self.forward(slot.expect("routed to a child"), pid, h, frame.payload)
+            }
+            Route::Hold(_) => {
+                let slot = slot.expect("routed to a child");
+                match Prefix::of(&h, frame.payload.len()) {
+                    Ok(prefix) => {
+                        let c = self.child(slot).expect("routed to a child");
+                        c.held.extend_from_slice(prefix.as_bytes());
+                        c.held.extend_from_slice(frame.payload);
+                    }
+                    Err(e) => self.emit(Kind::Notice, h.id, &[], &Notice::BadFrame(e)),
+                }
+            }
+            Route::Stdin(pid) => {
+                self.child_stdin(slot.expect("routed to a child"), pid, frame.payload)
+            }
+            Route::Credit(_) => {
+                let slot = slot.expect("routed to a child");
+                match frame.decode::<u32>() {
+                    Ok(n) => {
+                        if let Some(c) = self.child(slot) {
+                            c.credit = c.credit.saturating_add(n.into());
+                        }
+                        self.pump(slot);
+                    }
+                    Err(e) => self.emit(Kind::Notice, 0, &[], &Notice::BadFrame(e)),
+                }
+            }
+            Route::Refuse(pid, Refusal::BadPid) => {
+                self.emit(Kind::Notice, h.id, &[pid], &Notice::BadPid)
+            }
+            Route::Refuse(pid, Refusal::Execd) => self.reply(h.id, &[pid], Err(CallError::Execd)),
+        }
+    }
+
+    fn local(&mut self, frame: FrameRef<'_>) {
+        let h = frame.header;
+        match h.kind {
+            Kind::Call => match frame.decode::<Call>() {
+                Ok(call) => self.call(h.id, call),
+                Err(e) => self.reply(h.id, &[], Err(CallError::Malformed(e.to_string()))),
+            },
+            _ => self.emit(Kind::Notice, h.id, &[], &Notice::NotExecd),
+        }
+    }
+
+    fn forward(&mut self, slot: usize, pid: Pid, h: HeaderRef<'_>, payload: &[u8]) {
+        let prefix = match Prefix::pop(&h, payload.len()) {
+            Ok((_, prefix)) => prefix,
+            Err(e) => return self.emit(Kind::Notice, h.id, &[], &Notice::BadFrame(e)),
+        };
+        if h.kind == Kind::Call && h.path_len() == 1 && Call::is_exec_payload(payload) {
+            let c = self.child(slot).expect("forwarded to a child");
+            c.state = ChildState::ExecPending;
+            c.exec = Some(Exec {
+                id: h.id,
+                marker: false,
+                failed: false,
+            });
+        }
+        self.child_send(slot, pid, &[prefix.as_bytes(), payload]);
+    }
+
+    // ---- calls -----------------------------------------------------------------
+
+    fn call(&mut self, id: u64, call: Call) {
+        let result = match call {
+            Call::Fork => self.spawn(None).map(Reply::Pid),
+            Call::Clone { flags } => self.spawn(Some(flags)).map(Reply::Pid),
+            Call::Execve { .. } | Call::Execvp { .. } => self.exec(id, call).map(|()| Reply::Ok),
+            Call::Exit { status } => {
+                self.reply(id, &[], Ok(Reply::Ok));
+                let _ = self.out.flush_all(fd::stdio(1));
+                self.signal_execd_children();
+                alcove_sys::exit_now(status)
+            }
+            Call::Getopt { opt } => Ok(Reply::Int(self.opts.get(opt, self.childlimit))),
+            Call::Setopt { opt, value } => self.opts.set(opt, value).map(|()| Reply::Ok),
+            Call::Pid => Ok(Reply::Pids(
+                self.slots
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.exit.is_none())
+                    .map(|c| c.pid)
+                    .collect(),
+            )),
+            Call::Eof { pid } => self.eof(pid).map(|()| Reply::Ok),
+            other => serve::serve(other),
+        };
+        self.reply(id, &[], result);
+    }
+
+    fn eof(&mut self, pid: Pid) -> Result<(), CallError> {
+        let slot = self
+            .slot_of(pid)
+            .ok_or(CallError::Errno(Errno::ESRCH.raw()))?;
+        let c = self.child(slot).expect("slot of a child");
+        if c.stdin.is_none() || c.stdin_eof {
+            return Err(CallError::Errno(Errno::EBADF.raw()));
+        }
+        c.stdin_eof = true;
+        self.flush_child_stdin(slot);
+        Ok(())
+    }
+
+    /// Forks (or clones) a child running this loop.
+    fn spawn(&mut self, clone_flags: Option<u64>) -> Result<Pid, CallError> {
+        let live = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|c| c.exit.is_none())
+            .count();
+        route::check_fork(self.depth, self.opts.maxforkdepth, live, self.childlimit)
+            .map_err(|e| CallError::Errno(e.raw()))?;
+        let errno = |e: Errno| CallError::Errno(e.raw());
+        let (stdin_r, stdin_w) = fd::pipe().map_err(errno)?;
+        let (stdout_r, stdout_w) = fd::pipe().map_err(errno)?;
+        let (stderr_r, stderr_w) = fd::pipe().map_err(errno)?;
+        let (ctl_r, ctl_w) = fd::pipe().map_err(errno)?;
+
+        let nofile = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
+        let childlimit = self.opts.maxchild.min(route::childlimit_for(nofile));
+        let mut internal = self.internal_fds();
+        internal.extend([&stdin_w, &stdout_r, &stderr_r, &ctl_r].map(|f| f.as_raw_fd()));
+        let mut init = Some(ChildInit {
+            stdin: stdin_r,
+            stdout: stdout_w,
+            stderr: stderr_w,
+            ctl: ctl_w,
+            config: Config {
+                depth: self.depth + 1,
+                opts: self.opts.clone(),
+                childlimit,
+                ctl: None,
+                trapped: self.trapped,
+            },
+        });
+        // Nothing queued for our reader may be written twice: the child
+        // never writes our queue (it leaves our state untouched), but the
+        // parent must not lose it either, so it stays here.
+        let pid = match clone_flags {
+            None => {
+                // SAFETY: the loop is single-threaded (see the crate docs).
+                match unsafe { alcove_sys::process::fork() } {
+                    Ok(Forked::Child) => child_main(init.take().expect("init"), &internal),
+                    Ok(Forked::Parent(pid)) => pid,
+                    Err(e) => return Err(errno(e)),
+                }
+            }
+            Some(flags) => {
+                let stack = stack_size();
+                let mut start = || -> i32 { child_main(init.take().expect("init"), &internal) };
+                // SAFETY: single-threaded loop; `clone` refuses flags that
+                // would share memory, files or handlers.
+                unsafe { alcove_sys::process::clone(flags, stack, &mut start) }.map_err(errno)?
+            }
+        };
+        drop(init);
+        let pid = Pid::from_raw(pid);
+        for f in [&stdin_w, &stdout_r, &stderr_r, &ctl_r] {
+            let _ = fd::set_nonblocking(f, true);
+        }
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        let registry = self.poll.registry();
+        let reg = [
+            (&ctl_r, Role::Ctl, Interest::READABLE),
+            (&stdout_r, Role::Stdout, Interest::READABLE),
+            (&stderr_r, Role::Stderr, Interest::READABLE),
+            (&stdin_w, Role::Stdin, Interest::WRITABLE),
+        ];
+        for (f, role, interest) in reg {
+            if let Err(e) =
+                registry.register(&mut SourceFd(&f.as_raw_fd()), token(slot, role), interest)
+            {
+                fatal("epoll_ctl", e);
+            }
+        }
+        self.slots[slot] = Some(Child {
+            pid,
+            state: ChildState::Control,
+            exec: None,
+            raw: false,
+            paused: false,
+            stdin: Some(stdin_w),
+            stdout: Some(stdout_r),
+            stderr: Some(stderr_r),
+            ctl: Some(ctl_r),
+            stdin_q: OutQueue::default(),
+            stdin_total: 0,
+            stdin_acked: 0,
+            stdin_eof: false,
+            rx: Reassembler::new(),
+            held: Vec::new(),
+            credit: 0,
+            stdout_ready: false,
+            stderr_ready: false,
+            exit: None,
+            exit_reported: false,
+        });
+        self.by_pid.insert(pid.as_raw(), slot);
+        self.log(format_args!("forked {pid} in slot {slot}"));
+        Ok(pid)
+    }
+
+    /// The descriptors of this loop's own state, which a new child closes.
+    fn internal_fds(&self) -> Vec<RawFd> {
+        let mut fds = vec![
+            self.poll.as_raw_fd(),
+            self.wake_r.as_raw_fd(),
+            self.wake_w.as_raw_fd(),
+        ];
+        fds.extend(self.ctl.as_ref().map(|f| f.as_raw_fd()));
+        for c in self.slots.iter().flatten() {
+            for f in [&c.stdin, &c.stdout, &c.stderr, &c.ctl]
+                .into_iter()
+                .flatten()
+            {
+                fds.push(f.as_raw_fd());
+            }
+        }
+        fds
+    }
+
+    /// Replaces this process's image. Returns only on failure.
+    fn exec(&mut self, id: u64, call: Call) -> Result<(), CallError> {
+        if self.ctl.is_none() {
+            return Err(CallError::BadArg(
+                "exec in the port itself is not supported: fork a child and exec there".into(),
+            ));
+        }
+        // Everything we wrote before goes out first; then the marker that
+        // tells our parent where our frames end.
+        let stdout = fd::stdio(1);
+        let mut buf = Vec::new();
+        let marker = encode_message(&mut buf, Kind::Notice, id, &[], &Notice::Execd);
+        if marker.is_err() || self.out.flush_all(stdout).is_err() {
+            self.shutdown(1);
+        }
+        let mut q = OutQueue::default();
+        if q.send(stdout, &[&buf])
+            .and_then(|()| q.flush_all(stdout))
+            .is_err()
+        {
+            self.shutdown(1);
+        }
+        for n in 0..=2 {
+            let _ = fd::set_nonblocking(fd::stdio(n), false);
+        }
+        signal::reset_all();
+        let errno = match &call {
+            Call::Execve { path, argv, env } => {
+                alcove_sys::process::execve(path.as_slice(), argv, env)
+            }
+            Call::Execvp { file, argv } => alcove_sys::process::execvp(file.as_slice(), argv),
+            _ => unreachable!("exec called with {}", call.name()),
+        };
+        // Still here: the exec failed. Put the loop back as it was, and
+        // tell the parent to read our frames again.
+        for n in 0..=1 {
+            let _ = fd::set_nonblocking(fd::stdio(n), true);
+        }
+        self.restore_signals();
+        if let Some(ctl) = &self.ctl {
+            let _ = rustix::io::write(ctl, b"F");
+        }
+        Err(CallError::Errno(errno.raw()))
+    }
+
+    fn restore_signals(&self) {
+        let _ = signal::sigaction(SIGCHLD, Disposition::Trap);
+        let _ = signal::sigaction(SIGPIPE, Disposition::Ignore);
+        for (signum, &on) in self.trapped.iter().enumerate() {
+            if on {
+                let _ = signal::sigaction(signum as i32, Disposition::Trap);
+            }
+        }
+    }
+
+    // ---- children ----------------------------------------------------------------
+
+    fn on_child_event(&mut self, slot: usize, role: Role) {
+        let Some(c) = self.child(slot) else { return };
+        match role {
+            Role::Ctl => self.on_ctl(slot),
+            Role::Stdout => {
+                c.stdout_ready = true;
+                self.pump(slot);
+            }
+            Role::Stderr => {
+                c.stderr_ready = true;
+                self.pump(slot);
+            }
+            Role::Stdin => self.flush_child_stdin(slot),
+        }
+    }
+
+    /// Writes a frame (or raw bytes) into a child's stdin.
+    fn child_send(&mut self, slot: usize, pid: Pid, parts: &[&[u8]]) {
+        let c = self.child(slot).expect("sending to a child");
+        let Some(stdin) = &c.stdin else {
+            return self.emit(Kind::Notice, 0, &[pid], &Notice::StdinClosed);
+        };
+        if c.stdin_eof {
+            return self.emit(Kind::Notice, 0, &[pid], &Notice::StdinClosed);
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        c.stdin_total += len as u64;
+        if c.stdin_q.send(stdin, parts).is_err() {
+            self.close_stdin(slot);
+            return;
+        }
+        self.ack_stdin(slot);
+    }
+
+    fn child_stdin(&mut self, slot: usize, pid: Pid, data: &[u8]) {
+        self.child_send(slot, pid, &[data]);
+    }
+
+    fn flush_child_stdin(&mut self, slot: usize) {
+        let Some(c) = self.child(slot) else { return };
+        let Some(stdin) = &c.stdin else { return };
+        match c.stdin_q.flush(stdin) {
+            Ok(true) if c.stdin_eof && c.held.is_empty() => {
+                self.ack_stdin(slot);
+                self.close_stdin(slot);
+            }
+            Ok(_) => self.ack_stdin(slot),
+            Err(_) => self.close_stdin(slot),
+        }
+    }
+
+    /// Tells the client how much of an exec'd child's stdin went into its
+    /// pipe, in batches.
+    fn ack_stdin(&mut self, slot: usize) {
+        let c = self.child(slot).expect("a child");
+        if !c.raw {
+            return;
+        }
+        let written = c.stdin_total - c.stdin_q.len() as u64;
+        let unacked = written - c.stdin_acked;
+        if unacked >= ACK_BATCH || (c.stdin_q.is_empty() && c.stdin_eof && unacked > 0) {
+            c.stdin_acked = written;
+            let pid = c.pid;
+            self.emit(Kind::Notice, 0, &[pid], &Notice::StdinAck(unacked as u32));
+        }
+    }
+
+    fn close_stdin(&mut self, slot: usize) {
+        let c = self.child(slot).expect("a child");
+        if let Some(f) = c.stdin.take() {
+            c.stdin_q.clear();
+            let pid = c.pid;
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&f.as_raw_fd()));
+            drop(f);
+            self.emit(Kind::Notice, 0, &[pid], &Notice::StdinClosed);
+        }
+    }
+
+    fn on_ctl(&mut self, slot: usize) {
+        let mut buf = [0u8; 64];
+        loop {
+            let Some(c) = self.child(slot) else { return };
+            let Some(ctl) = &c.ctl else { return };
+            match rustix::io::read(ctl, &mut buf[..]) {
+                Ok(0) => {
+                    let f = c.ctl.take().expect("ctl");
+                    let _ = self
+                        .poll
+                        .registry()
+                        .deregister(&mut SourceFd(&f.as_raw_fd()));
+                    drop(f);
+                    self.on_ctl_eof(slot);
+                    return;
+                }
+                Ok(n) => {
+                    if buf[..n].contains(&b'F') {
+                        if let Some(exec) = &mut c.exec {
+                            exec.failed = true;
+                            if c.paused {
+                                c.paused = false;
+                                c.stdout_ready = true;
+                            }
+                        }
+                        self.pump(slot);
+                    }
+                }
+                Err(rustix::io::Errno::AGAIN) => return,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// The child exec'd or died: its control pipe closed.
+    fn on_ctl_eof(&mut self, slot: usize) {
+        let c = self.child(slot).expect("a child");
+        if let Some(exec) = c.exec {
+            if !exec.marker {
+                // The marker may still be in the pipe: read up to it.
+                c.stdout_ready = true;
+                self.pump_frames(slot, true);
+            }
+            let c = self.child(slot).expect("a child");
+            let exec = c.exec.expect("exec pending");
+            if exec.marker && !exec.failed {
+                return self.on_execd(slot, exec.id);
+            }
+        }
+        let c = self.child(slot).expect("a child");
+        if c.state != ChildState::Execd {
+            c.state = ChildState::Gone;
+            c.exec = None;
+            c.paused = false;
+            self.replay_held(slot);
+        }
+        self.pump(slot);
+    }
+
+    fn on_execd(&mut self, slot: usize, id: u64) {
+        let c = self.child(slot).expect("a child");
+        c.state = ChildState::Execd;
+        c.exec = None;
+        c.raw = true;
+        c.paused = false;
+        c.credit = alcove_proto::INITIAL_OUTPUT_CREDIT.into();
+        c.stdin_acked = c.stdin_total;
+        let pid = c.pid;
+        // What the program wrote right after the marker, already read.
+        let rx = std::mem::take(&mut c.rx);
+        self.log(format_args!("{pid} exec'd"));
+        self.emit(Kind::Notice, 0, &[pid], &Notice::Execd);
+        self.reply(id, &[pid], Ok(Reply::Ok));
+        // What follows the marker in the buffer is the program's first
+        // output, read along with our child's last frames.
+        let leftover = rx.unparsed();
+        if !leftover.is_empty() {
+            self.relay_raw(pid, Kind::Stdout, leftover);
+            let n = leftover.len() as u64;
+            let c = self.child(slot).expect("a child");
+            c.credit = c.credit.saturating_sub(n);
+        }
+        self.replay_held(slot);
+        let c = self.child(slot).expect("a child");
+        c.stdout_ready = true;
+        self.pump(slot);
+    }
+
+    /// Routes again the frames held while the child's exec was pending.
+    fn replay_held(&mut self, slot: usize) {
+        let c = self.child(slot).expect("a child");
+        if c.held.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut c.held);
+        let mut rx = Reassembler::new();
+        rx.feed(&held);
+        while let Some(frame) = rx.next_frame() {
+            self.on_frame(frame);
+        }
+        if let Some(c) = self.child(slot)
+            && c.stdin_eof
+        {
+            self.flush_child_stdin(slot);
+        }
+    }
+
+    /// Reads what a child wrote, as far as credit and our own backlog allow,
+    /// then reports its exit if it has exited and everything is read.
+    fn pump(&mut self, slot: usize) {
+        let Some(c) = self.child(slot) else { return };
+        if c.raw {
+            self.pump_raw(slot, Role::Stdout);
+        } else {
+            self.pump_frames(slot, false);
+        }
+        self.pump_raw(slot, Role::Stderr);
+        self.maybe_finish(slot);
+    }
+
+    /// Relays frames from a child that runs the loop. With `force`, reads
+    /// even when our backlog is high (to find an exec marker).
+    fn pump_frames(&mut self, slot: usize, force: bool) {
+        loop {
+            let throttled = !force && self.throttled();
+            let c = self.child(slot).expect("a child");
+            if c.paused || c.raw {
+                return;
+            }
+            let pid = c.pid;
+            let mut rx = std::mem::take(&mut c.rx);
+            let stop = self.relay_frames(slot, pid, &mut rx);
+            let c = self.child(slot).expect("a child");
+            c.rx = rx;
+            if stop || !c.stdout_ready || throttled {
+                return;
+            }
+            let Some(stdout) = &c.stdout else {
+                c.stdout_ready = false;
+                return;
+            };
+            match rustix::io::read(stdout, c.rx.spare(16 << 10)) {
+                Ok(0) => {
+                    c.stdout_ready = false;
+                    self.close_output(slot, Role::Stdout);
+                    return;
+                }
+                Ok(n) => c.rx.commit(n),
+                Err(rustix::io::Errno::AGAIN) => {
+                    c.stdout_ready = false;
+                    return;
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => {
+                    c.stdout_ready = false;
+                    self.close_output(slot, Role::Stdout);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Relays the whole frames buffered in `rx`. Returns true when it
+    /// stopped at an exec marker.
+    fn relay_frames(&mut self, slot: usize, pid: Pid, rx: &mut Reassembler) -> bool {
+        while let Some(frame) = rx.next_frame() {
+            let frame = match frame {
+                Ok(f) => f,
+                Err(e) => {
+                    self.log(format_args!("bad frame from {pid}: {e}"));
+                    continue;
+                }
+            };
+            let h = frame.header;
+            let exec = self.child(slot).and_then(|c| c.exec);
+            if let Some(exec) = exec
+                && h.id == exec.id
+                && h.path_len() == 0
+            {
+                if h.kind == Kind::Notice && frame.decode::<Notice>() == Ok(Notice::Execd) {
+                    let c = self.child(slot).expect("a child");
+                    let e = c.exec.as_mut().expect("exec");
+                    e.marker = true;
+                    if !e.failed {
+                        c.paused = true;
+                        return true;
+                    }
+                    continue;
+                }
+                if h.kind == Kind::Reply {
+                    // The exec failed: the child is a loop again.
+                    let c = self.child(slot).expect("a child");
+                    c.exec = None;
+                    if c.state == ChildState::ExecPending {
+                        c.state = ChildState::Control;
+                    }
+                    self.relay_frame(pid, &h, frame.payload);
+                    self.replay_held(slot);
+                    continue;
+                }
+            }
+            self.relay_frame(pid, &h, frame.payload);
+        }
+        false
+    }
+
+    fn relay_frame(&mut self, pid: Pid, h: &HeaderRef<'_>, payload: &[u8]) {
+        match Prefix::push(h, pid, payload.len()) {
+            Ok(prefix) => self.send_out(&[prefix.as_bytes(), payload]),
+            Err(e) => self.log(format_args!("dropped a frame from {pid}: {e}")),
+        }
+    }
+
+    fn relay_raw(&mut self, pid: Pid, kind: Kind, data: &[u8]) {
+        match Prefix::new(kind, 0, &[pid], data.len()) {
+            Ok(prefix) => self.send_out(&[prefix.as_bytes(), data]),
+            Err(e) => self.log(format_args!("dropped output of {pid}: {e}")),
+        }
+    }
+
+    /// Relays raw stdout (of an exec'd child) or stderr (of any child).
+    fn pump_raw(&mut self, slot: usize, role: Role) {
+        loop {
+            if self.throttled() {
+                return;
+            }
+            let Some(c) = self.slots[slot].as_mut() else {
+                return;
+            };
+            let (ready, f) = match role {
+                Role::Stdout => (c.stdout_ready, &c.stdout),
+                _ => (c.stderr_ready, &c.stderr),
+            };
+            let Some(f) = f else { return };
+            let limit = if c.raw {
+                c.credit.min(RELAY_CHUNK as u64) as usize
+            } else {
+                RELAY_CHUNK
+            };
+            if !ready || limit == 0 {
+                return;
+            }
+            if self.scratch.is_empty() {
+                self.scratch = vec![0; RELAY_CHUNK];
+            }
+            let (pid, raw) = (c.pid, c.raw);
+            match rustix::io::read(f, &mut self.scratch[..limit]) {
+                Ok(0) => {
+                    self.set_ready(slot, role, false);
+                    self.close_output(slot, role);
+                    return;
+                }
+                Ok(n) => {
+                    if raw {
+                        c.credit -= n as u64;
+                    }
+                    let kind = if role == Role::Stdout {
+                        Kind::Stdout
+                    } else {
+                        Kind::Stderr
+                    };
+                    let data = std::mem::take(&mut self.scratch);
+                    self.relay_raw(pid, kind, &data[..n]);
+                    self.scratch = data;
+                }
+                Err(rustix::io::Errno::AGAIN) => {
+                    self.set_ready(slot, role, false);
+                    return;
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => {
+                    self.set_ready(slot, role, false);
+                    self.close_output(slot, role);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn set_ready(&mut self, slot: usize, role: Role, ready: bool) {
+        let c = self.child(slot).expect("a child");
+        match role {
+            Role::Stdout => c.stdout_ready = ready,
+            _ => c.stderr_ready = ready,
+        }
+    }
+
+    fn close_output(&mut self, slot: usize, role: Role) {
+        let c = self.child(slot).expect("a child");
+        let f = match role {
+            Role::Stdout => c.stdout.take(),
+            _ => c.stderr.take(),
+        };
+        let raw = c.raw;
+        let pid = c.pid;
+        if let Some(f) = f {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&f.as_raw_fd()));
+            drop(f);
+            if raw {
+                let notice = if role == Role::Stdout {
+                    Notice::StdoutClosed
+                } else {
+                    Notice::StderrClosed
+                };
+                self.emit(Kind::Notice, 0, &[pid], &notice);
+            }
+        }
+    }
+
+    /// Reports the exit of a reaped child once everything it wrote has been
+    /// relayed, and frees its slot once nothing of it is left open.
+    fn maybe_finish(&mut self, slot: usize) {
+        let Some(c) = self.child(slot) else { return };
+        let Some(exit) = c.exit else { return };
+        let drained = c.ctl.is_none()
+            && !c.paused
+            && (c.stdout.is_none() || !c.stdout_ready)
+            && (c.stderr.is_none() || !c.stderr_ready);
+        if !drained {
+            return;
+        }
+        if !c.exit_reported {
+            c.exit_reported = true;
+            c.state = ChildState::Gone;
+            let pid = c.pid;
+            self.close_stdin(slot);
+            match exit {
+                Exit::Status(status) if self.opts.exit_status => {
+                    self.emit(
+                        Kind::Event,
+                        0,
+                        &[pid],
+                        &alcove_proto::Event::ExitStatus { status },
+                    );
+                }
+                Exit::Signal(signum) if self.opts.termsig => {
+                    self.emit(
+                        Kind::Event,
+                        0,
+                        &[pid],
+                        &alcove_proto::Event::TermSig { signum },
+                    );
+                }
+                _ => {}
+            }
+            if self.opts.sigchld {
+                self.emit(
+                    Kind::Event,
+                    0,
+                    &[],
+                    &alcove_proto::Event::Signal { signum: SIGCHLD },
+                );
+            }
+            self.replay_held(slot);
+        }
+        let c = self.child(slot).expect("a child");
+        if c.stdout.is_none() && c.stderr.is_none() && c.ctl.is_none() {
+            let pid = c.pid;
+            self.slots[slot] = None;
+            self.free.push(slot);
+            self.by_pid.remove(&pid.as_raw());
+            self.log(format_args!("slot {slot} of {pid} freed"));
+        }
+    }
+
+    // ---- signals -------------------------------------------------------------------
+
+    fn on_wake(&mut self) {
+        let mut buf = [0u8; 64];
+        while let Ok(n) = rustix::io::read(&self.wake_r, &mut buf[..]) {
+            if n == 0 {
+                break;
+            }
+        }
+        for signum in signal::take_pending() {
+            if signum == SIGCHLD {
+                self.reap();
+            } else if self.trapped.get(signum as usize) == Some(&true) {
+                self.emit(Kind::Event, 0, &[], &alcove_proto::Event::Signal { signum });
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        while let Ok(Some((pid, exit))) = alcove_sys::process::reap_any() {
+            let Some(slot) = self.slot_of(Pid::from_raw(pid)) else {
+                continue;
+            };
+            self.log(format_args!("reaped {pid}: {exit:?}"));
+            let c = self.child(slot).expect("a child");
+            c.exit = Some(exit);
+            c.stdout_ready = c.stdout.is_some();
+            c.stderr_ready = c.stderr.is_some();
+            self.on_ctl(slot);
+            self.pump(slot);
+        }
+    }
+
+    // ---- the end -----------------------------------------------------------------
+
+    fn signal_execd_children(&self) {
+        if self.opts.signaloneof <= 0 {
+            return;
+        }
+        for c in self.slots.iter().flatten() {
+            if c.raw && c.exit.is_none() {
+                let pid = c.pid.as_raw();
+                let sig = self.opts.signaloneof;
+                let group = alcove_sys::process::kill(-pid, sig).is_ok();
+                let own = alcove_sys::process::kill(pid, sig).is_ok();
+                if group || own {
+                    let _ = alcove_sys::process::kill(pid, SIGCONT);
+                }
+            }
+        }
+    }
+
+    /// Our reader is gone: signal the exec'd children and exit. The loop
+    /// children see their stdin close and do the same.
+    fn shutdown(&mut self, status: i32) -> ! {
+        self.log(format_args!("shutting down"));
+        self.signal_execd_children();
+        alcove_sys::exit_now(status)
+    }
+}
+
+fn stack_size() -> usize {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Stack);
+    match limit.current {
+        Some(n) if n > 0 && n < (256 << 20) => n as usize,
+        _ => 8 << 20,
+    }
+}
+
+/// The life of a new child: drop the parent's descriptors, take the new
+/// pipes as stdin, stdout and stderr, and run a fresh loop.
+fn child_main(init: ChildInit, internal: &[RawFd]) -> ! {
+    signal::clear_wake_fd();
+    for &f in internal {
+        // SAFETY: these belong to the parent's state, a copy of which this
+        // process holds but never uses again.
+        unsafe { fd::close_raw(f) };
+    }
+    let setup = || -> Result<(), Errno> {
+        fd::dup_to_stdio(&init.stdin, 0)?;
+        fd::dup_to_stdio(&init.stdout, 1)?;
+        fd::dup_to_stdio(&init.stderr, 2)?;
+        Ok(())
+    };
+    if let Err(e) = setup() {
+        fatal("dup2", e);
+    }
+    let ChildInit {
+        stdin,
+        stdout,
+        stderr,
+        ctl,
+        mut config,
+    } = init;
+    drop((stdin, stdout, stderr));
+    // What this process inherited stays usable by calls, but an exec'd
+    // program gets none of it.
+    if let Err(e) = fd::cloexec_from(3) {
+        fatal("close_range", e);
+    }
+    config.ctl = Some(ctl);
+    match Loop::new(config) {
+        Ok(l) => l.run(),
+        Err(e) => fatal("starting the loop", e),
+    }
+}

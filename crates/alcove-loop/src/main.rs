@@ -1,0 +1,77 @@
+//! `alcove`: the port. Started by a client with its stdin and stdout as the
+//! protocol's pipes.
+
+use std::process::ExitCode;
+
+use alcove_loop::{Config, Loop, Options, route};
+
+const USAGE: &str = "usage: alcove [--maxchild N] [--maxforkdepth N] [--exit-status 0|1] \
+[--sigchld 0|1] [--termsig 0|1] [--signaloneof N] [--verbose N]
+
+The alcove port: serves the alcove-rs protocol on stdin and stdout.
+It is started by a client (alcove-client's Drv), not by hand.";
+
+fn parse() -> Result<Options, String> {
+    let nofile = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let mut opts = Options::new(route::childlimit_for(nofile));
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "-h" || arg == "--help" {
+            return Err(String::new());
+        }
+        let opt = match arg.as_str() {
+            "--maxchild" => alcove_proto::Opt::Maxchild,
+            "--maxforkdepth" => alcove_proto::Opt::Maxforkdepth,
+            "--exit-status" => alcove_proto::Opt::ExitStatus,
+            "--sigchld" => alcove_proto::Opt::Sigchld,
+            "--termsig" => alcove_proto::Opt::Termsig,
+            "--signaloneof" => alcove_proto::Opt::Signaloneof,
+            "--verbose" => alcove_proto::Opt::Verbose,
+            _ => return Err(format!("unknown argument: {arg}")),
+        };
+        let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+        let value: i64 = value
+            .parse()
+            .map_err(|_| format!("{arg}: not a number: {value}"))?;
+        opts.set(opt, value).map_err(|e| e.to_string())?;
+    }
+    Ok(opts)
+}
+
+fn main() -> ExitCode {
+    let opts = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("alcove: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Whatever the client left open stays usable by calls, but no exec'd
+    // program inherits it.
+    if let Err(e) = alcove_sys::fd::cloexec_from(3) {
+        eprintln!("alcove: close_range: {e}");
+        return ExitCode::from(1);
+    }
+    let nofile = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let config = Config {
+        depth: 0,
+        childlimit: opts.maxchild.min(route::childlimit_for(nofile)),
+        opts,
+        ctl: None,
+        trapped: [false; alcove_sys::signal::NSIG],
+    };
+    match Loop::new(config) {
+        Ok(l) => l.run(),
+        Err(e) => {
+            eprintln!("alcove: starting the loop: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
