@@ -148,6 +148,19 @@ impl Reassembler {
         self.end - self.start
     }
 
+    /// The bytes received and not yet cut into frames (what follows the
+    /// last whole frame).
+    pub fn unparsed(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Forgets everything buffered.
+    pub fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+        self.skip = 0;
+    }
+
     /// Appends bytes.
     pub fn feed(&mut self, mut data: &[u8]) {
         while !data.is_empty() {

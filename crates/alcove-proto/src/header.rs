@@ -186,6 +186,13 @@ impl Prefix {
         p.finish(payload_len)
     }
 
+    /// The prefix of a frame with the same header as `header`.
+    pub fn of(header: &HeaderRef<'_>, payload_len: usize) -> Result<Self, Error> {
+        let mut p = Self::start(header.kind, header.id, header.len);
+        p.put_bytes(header.path);
+        p.finish(payload_len)
+    }
+
     /// The prefix for the next hop down: the path without its first pid.
     /// Returns the first pid, to which the frame goes, and the prefix.
     pub fn pop(header: &HeaderRef<'_>, payload_len: usize) -> Result<(Pid, Self), Error> {

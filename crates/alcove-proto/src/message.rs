@@ -33,6 +33,12 @@ impl fmt::Debug for ByteBuf {
     }
 }
 
+impl AsRef<[u8]> for ByteBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl From<&[u8]> for ByteBuf {
     fn from(b: &[u8]) -> Self {
         Self(b.to_vec())
@@ -153,6 +159,14 @@ pub enum Call {
 }
 
 impl Call {
+    /// Whether a postcard-encoded `Call` is an exec (`execve`, `execvp`),
+    /// looking only at its first byte: the parent of the target uses this
+    /// to hold later frames for the child until the exec resolves.
+    pub fn is_exec_payload(payload: &[u8]) -> bool {
+        // Variants 3 and 4; a one-byte varint, as both are below 128.
+        matches!(payload.first(), Some(3 | 4))
+    }
+
     /// The call's name, as used in error messages.
     pub fn name(&self) -> &'static str {
         match self {
@@ -324,6 +338,9 @@ pub enum Notice {
     StdinAck(u32),
     /// The sender rejected a frame; it was dropped.
     BadFrame(Error),
+    /// Stdin or credit for a process that runs the loop: only an exec'd
+    /// program has a stdin of its own. The frame was dropped.
+    NotExecd,
 }
 
 /// The first frame the port sends.
@@ -335,4 +352,31 @@ pub struct Greeting {
     pub protocol: u32,
     /// PID of the port, in its own namespace.
     pub pid: Pid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_calls_are_recognised_by_their_first_byte() {
+        let exec = [
+            Call::Execve {
+                path: "/bin/true".into(),
+                argv: vec![],
+                env: vec![],
+            },
+            Call::Execvp {
+                file: "true".into(),
+                argv: vec![],
+            },
+        ];
+        for call in exec {
+            assert!(Call::is_exec_payload(&postcard::to_allocvec(&call).unwrap()));
+        }
+        for call in [Call::Fork, Call::Getpid, Call::Exit { status: 0 }, Call::Pid] {
+            assert!(!Call::is_exec_payload(&postcard::to_allocvec(&call).unwrap()));
+        }
+        assert!(!Call::is_exec_payload(&[]));
+    }
 }
