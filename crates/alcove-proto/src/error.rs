@@ -3,7 +3,8 @@ use serde::{Deserialize, Serialize};
 /// What can go wrong with a frame or a message.
 ///
 /// One flat enum for the whole crate. It is serializable so that a process
-/// can tell its client which frame it rejected ([`crate::Notice::BadFrame`]).
+/// can tell its client which frame it rejected ([`crate::Notice::BadFrame`]),
+/// which makes it part of the wire format: variants are append-only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum Error {
     /// The length prefix announces more than [`crate::MAX_FRAME`] bytes.

@@ -12,6 +12,13 @@ pub fn encode_frame(
     path: &[Pid],
     payload: &[u8],
 ) -> Result<(), Error> {
+    if payload.len() > MAX_PAYLOAD {
+        return Err(Error::TooLarge {
+            what: format!("{kind:?} payload"),
+            len: payload.len() as u64,
+            max: MAX_PAYLOAD as u64,
+        });
+    }
     let prefix = Prefix::new(kind, id, path, payload.len())?;
     out.reserve(prefix.as_bytes().len() + payload.len());
     out.extend_from_slice(prefix.as_bytes());
@@ -44,7 +51,7 @@ pub fn encode_message<T: Serialize>(
     if payload_len > MAX_PAYLOAD || out.len() - start - LEN_PREFIX > MAX_FRAME {
         out.truncate(start);
         return Err(Error::TooLarge {
-            what: short_type_name::<T>().into(),
+            what: short_type_name::<T>(),
             len: payload_len as u64,
             max: MAX_PAYLOAD as u64,
         });
@@ -76,17 +83,38 @@ impl postcard::ser_flavors::Flavor for VecRef<'_> {
     }
 }
 
-/// Decodes a postcard payload.
+/// Decodes a postcard payload; bytes after the message are an error.
 pub(crate) fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
-    postcard::from_bytes(payload).map_err(|e| Error::Payload {
-        what: short_type_name::<T>().into(),
-        reason: e.to_string(),
-    })
+    let err = |reason: String| Error::Payload {
+        what: short_type_name::<T>(),
+        reason,
+    };
+    match postcard::take_from_bytes(payload) {
+        Ok((msg, [])) => Ok(msg),
+        Ok((_, rest)) => Err(err(format!("{} bytes after the message", rest.len()))),
+        Err(e) => Err(err(e.to_string())),
+    }
 }
 
-fn short_type_name<T>() -> &'static str {
+/// The type's name without module paths: `Result<Reply, CallError>`.
+fn short_type_name<T>() -> String {
     let full = std::any::type_name::<T>();
-    full.rsplit("::").next().unwrap_or(full)
+    let mut out = String::with_capacity(full.len());
+    let mut word = String::new();
+    let mut flush = |word: &mut String, out: &mut String| {
+        out.push_str(word.rsplit("::").next().unwrap_or(word));
+        word.clear();
+    };
+    for c in full.chars() {
+        if matches!(c, '<' | '>' | ',' | ' ' | '(' | ')' | '[' | ']' | ';' | '&') {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// One frame, borrowed from the [`Reassembler`] that cut it out.
@@ -164,7 +192,7 @@ impl Reassembler {
     /// Appends bytes.
     pub fn feed(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            let spare = self.spare(data.len());
+            let spare = self.spare(data.len().min(INITIAL));
             let n = spare.len().min(data.len());
             spare[..n].copy_from_slice(&data[..n]);
             self.commit(n);
@@ -322,6 +350,22 @@ mod tests {
         );
         assert_eq!(rx.next_frame().unwrap().unwrap().header.id, 4);
         assert!(rx.next_frame().is_none());
+    }
+
+    #[test]
+    fn type_names_are_short_and_trailing_bytes_are_refused() {
+        assert_eq!(
+            short_type_name::<Result<crate::Reply, crate::CallError>>(),
+            "Result<Reply, CallError>"
+        );
+        let err = decode::<Call>(&[2, 0xff]).unwrap_err();
+        assert!(err.to_string().contains("1 bytes after"), "{err}");
+        let mut out = Vec::new();
+        let big = vec![0; MAX_PAYLOAD + 1];
+        assert!(matches!(
+            encode_frame(&mut out, Kind::Stdout, 0, &[], &big),
+            Err(Error::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -33,8 +33,9 @@ pub enum Kind {
     Stderr = 6,
     /// Process to client: a [`crate::Notice`] about the path.
     Notice = 7,
-    /// Client to the parent of an exec'd process: a postcard `u32`, more
-    /// bytes of its stdout and stderr that may be relayed.
+    /// Client to an exec'd process (its path; the last hop, its parent,
+    /// acts on it): a postcard `u32`, more bytes of its stdout and stderr
+    /// that may be relayed.
     Credit = 8,
 }
 

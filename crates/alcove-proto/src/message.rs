@@ -319,8 +319,9 @@ pub enum Event {
     },
 }
 
-/// Control notices: the state of the plumbing between a parent and the
-/// child at the path.
+/// Control notices. Most concern the plumbing between a parent and the child
+/// at the path; [`Notice::BadFrame`] and [`Notice::NotExecd`] carry the path
+/// of the process that rejected a frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Notice {
     /// No child of the sender has the last pid of the path. The header's id
@@ -372,10 +373,19 @@ mod tests {
             },
         ];
         for call in exec {
-            assert!(Call::is_exec_payload(&postcard::to_allocvec(&call).unwrap()));
+            assert!(Call::is_exec_payload(
+                &postcard::to_allocvec(&call).unwrap()
+            ));
         }
-        for call in [Call::Fork, Call::Getpid, Call::Exit { status: 0 }, Call::Pid] {
-            assert!(!Call::is_exec_payload(&postcard::to_allocvec(&call).unwrap()));
+        for call in [
+            Call::Fork,
+            Call::Getpid,
+            Call::Exit { status: 0 },
+            Call::Pid,
+        ] {
+            assert!(!Call::is_exec_payload(
+                &postcard::to_allocvec(&call).unwrap()
+            ));
         }
         assert!(!Call::is_exec_payload(&[]));
     }

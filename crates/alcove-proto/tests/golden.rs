@@ -1,0 +1,1124 @@
+//! Golden bytes: the wire format of `PROTOCOL.md`, frozen.
+//!
+//! Every expected frame below was written by hand from `PROTOCOL.md`
+//! (length prefix, header, payload). Each test encodes a frame and compares
+//! it with the literal bytes, then decodes the literal bytes with a
+//! [`Reassembler`] and compares the result with the value encoded.
+//!
+//! If one of these tests fails, the wire format changed: either the change
+//! is a mistake, or it is a new protocol version and `PROTOCOL.md` changes
+//! with it. Never update a literal to make a test pass.
+
+use std::fmt;
+
+use alcove_proto::{
+    ByteBuf, Call, CallError, Error, Event, Greeting, Header, HeaderRef, INITIAL_OUTPUT_CREDIT,
+    Kind, LEN_PREFIX, MAX_FRAME, MAX_HEADER, MAX_PATH, MAX_PAYLOAD, MAX_PREFIX, Notice, Opt,
+    PROTOCOL_VERSION, Path, Pid, Prefix, Reassembler, Reply, Rlimit, STDIN_WINDOW, encode_frame,
+    encode_message,
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// The payload of a reply frame.
+type ReplyResult = Result<Reply, CallError>;
+
+/// Bytes written as whitespace-separated hex pairs.
+fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap_or_else(|_| panic!("bad hex byte {b:?}")))
+        .collect()
+}
+
+/// Shows bytes as hex in assertion failures.
+#[derive(PartialEq, Eq)]
+struct Hex<'a>(&'a [u8]);
+
+impl fmt::Debug for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+fn pids(raw: &[i32]) -> Vec<Pid> {
+    raw.iter().copied().map(Pid::from_raw).collect()
+}
+
+fn header(kind: Kind, id: u64, path: &[i32]) -> Header {
+    Header {
+        kind,
+        id,
+        path: Path::from(pids(path)),
+    }
+}
+
+/// Reassembles `wire`, which must hold exactly one valid frame, and
+/// returns its header and payload.
+#[track_caller]
+fn decode_one(wire: &[u8]) -> (Header, Vec<u8>) {
+    let mut rx = Reassembler::new();
+    rx.feed(wire);
+    let frame = rx
+        .next_frame()
+        .expect("a whole frame")
+        .expect("a valid frame");
+    let out = (frame.header.to_owned(), frame.payload.to_vec());
+    assert!(rx.next_frame().is_none(), "more than one frame");
+    assert_eq!(rx.buffered(), 0);
+    out
+}
+
+/// The header bytes are postcard's encoding of [`Header`].
+#[track_caller]
+fn assert_header_is_postcard(wire: &[u8], header: &Header, payload_len: usize) {
+    let body = &wire[LEN_PREFIX..];
+    let header_bytes = &body[..body.len() - payload_len];
+    let postcard_bytes = postcard::to_allocvec(header).expect("header encodes");
+    assert_eq!(
+        Hex(header_bytes),
+        Hex(&postcard_bytes),
+        "header is postcard"
+    );
+    assert_eq!(
+        postcard::from_bytes::<Header>(header_bytes).expect("postcard decodes the header"),
+        *header
+    );
+}
+
+/// Encodes `msg` in a frame, compares it with `expected`, decodes
+/// `expected` and compares it with `msg`.
+#[track_caller]
+fn golden<T>(kind: Kind, id: u64, path: &[i32], msg: &T, expected: &str)
+where
+    T: Serialize + DeserializeOwned + PartialEq + fmt::Debug,
+{
+    let expected = hex(expected);
+    let mut wire = Vec::new();
+    encode_message(&mut wire, kind, id, &pids(path), msg).expect("encodes");
+    assert_eq!(Hex(&wire), Hex(&expected), "encoding of {msg:?}");
+
+    let (got_header, payload) = decode_one(&expected);
+    let want_header = header(kind, id, path);
+    assert_eq!(got_header, want_header);
+    assert_eq!(
+        Hex(&payload),
+        Hex(&postcard::to_allocvec(msg).expect("postcard encodes")),
+        "payload is postcard"
+    );
+    assert_header_is_postcard(&expected, &want_header, payload.len());
+
+    let mut rx = Reassembler::new();
+    rx.feed(&expected);
+    let frame = rx.next_frame().expect("a whole frame").expect("valid");
+    assert_eq!(frame.decode::<T>().expect("payload decodes"), *msg);
+}
+
+/// As [`golden`], for a frame with a raw payload.
+#[track_caller]
+fn golden_raw(kind: Kind, id: u64, path: &[i32], payload: &[u8], expected: &str) {
+    let expected = hex(expected);
+    let mut wire = Vec::new();
+    encode_frame(&mut wire, kind, id, &pids(path), payload).expect("encodes");
+    assert_eq!(Hex(&wire), Hex(&expected));
+
+    let (got_header, got_payload) = decode_one(&expected);
+    let want_header = header(kind, id, path);
+    assert_eq!(got_header, want_header);
+    assert_eq!(Hex(&got_payload), Hex(payload));
+    assert_header_is_postcard(&expected, &want_header, payload.len());
+}
+
+// ---------------------------------------------------------------------------
+// Constants
+
+#[test]
+fn constants() {
+    assert_eq!(PROTOCOL_VERSION, 1);
+    assert_eq!(LEN_PREFIX, 4);
+    assert_eq!(MAX_FRAME, 16_777_216);
+    assert_eq!(MAX_PATH, 256);
+    assert_eq!(MAX_HEADER, 1293);
+    assert_eq!(MAX_PREFIX, 1297);
+    assert_eq!(MAX_PAYLOAD, 16_775_923);
+    assert_eq!(INITIAL_OUTPUT_CREDIT, 1_048_576);
+    assert_eq!(STDIN_WINDOW, 1_048_576);
+}
+
+// ---------------------------------------------------------------------------
+// Header: kinds, ids, paths
+
+#[test]
+fn kind_greeting_is_0() {
+    golden_raw(Kind::Greeting, 0, &[], b"", "03 00 00 00 00 00 00");
+}
+
+#[test]
+fn kind_call_is_1() {
+    golden_raw(Kind::Call, 0, &[], b"", "03 00 00 00 01 00 00");
+}
+
+#[test]
+fn kind_reply_is_2() {
+    golden_raw(Kind::Reply, 0, &[], b"", "03 00 00 00 02 00 00");
+}
+
+#[test]
+fn kind_event_is_3() {
+    golden_raw(Kind::Event, 0, &[], b"", "03 00 00 00 03 00 00");
+}
+
+#[test]
+fn kind_stdin_is_4() {
+    golden_raw(Kind::Stdin, 0, &[], b"", "03 00 00 00 04 00 00");
+}
+
+#[test]
+fn kind_stdout_is_5() {
+    golden_raw(Kind::Stdout, 0, &[], b"", "03 00 00 00 05 00 00");
+}
+
+#[test]
+fn kind_stderr_is_6() {
+    golden_raw(Kind::Stderr, 0, &[], b"", "03 00 00 00 06 00 00");
+}
+
+#[test]
+fn kind_notice_is_7() {
+    golden_raw(Kind::Notice, 0, &[], b"", "03 00 00 00 07 00 00");
+}
+
+#[test]
+fn kind_credit_is_8() {
+    golden_raw(Kind::Credit, 0, &[], b"", "03 00 00 00 08 00 00");
+}
+
+#[test]
+fn kind_numbers_are_positions_and_9_is_unknown() {
+    for (n, kind) in Kind::ALL.into_iter().enumerate() {
+        assert_eq!(kind as usize, n);
+        assert_eq!(Kind::from_wire(n as u32), Ok(kind));
+        assert_eq!(postcard::to_allocvec(&kind).unwrap(), [n as u8]);
+    }
+    assert_eq!(Kind::from_wire(9), Err(Error::UnknownKind(9)));
+    let mut rx = Reassembler::new();
+    rx.feed(&hex("03 00 00 00 09 00 00"));
+    assert_eq!(rx.next_frame().unwrap().unwrap_err(), Error::UnknownKind(9));
+}
+
+#[test]
+fn id_300_is_two_bytes() {
+    golden(
+        Kind::Call,
+        300,
+        &[],
+        &Call::Getpid,
+        "05 00 00 00 01 ac 02 00 02",
+    );
+}
+
+#[test]
+fn ids_at_varint_boundaries() {
+    golden(
+        Kind::Call,
+        127,
+        &[],
+        &Call::Getpid,
+        "04 00 00 00 01 7f 00 02",
+    );
+    golden(
+        Kind::Call,
+        128,
+        &[],
+        &Call::Getpid,
+        "05 00 00 00 01 80 01 00 02",
+    );
+    golden(
+        Kind::Call,
+        16384,
+        &[],
+        &Call::Getpid,
+        "06 00 00 00 01 80 80 01 00 02",
+    );
+    golden(
+        Kind::Call,
+        u64::from(u32::MAX),
+        &[],
+        &Call::Getpid,
+        "08 00 00 00 01 ff ff ff ff 0f 00 02",
+    );
+}
+
+#[test]
+fn id_u64_max_is_ten_bytes() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        u64::MAX,
+        &[],
+        &Ok(Reply::Ok),
+        "0e 00 00 00 02 ff ff ff ff ff ff ff ff ff 01 00 00 00",
+    );
+}
+
+#[test]
+fn negative_and_large_pids_are_zigzag() {
+    golden(
+        Kind::Call,
+        1,
+        &[-1, 0, 1234, i32::MAX, i32::MIN, -70_000, 4_194_304],
+        &Call::Getpid,
+        "19 00 00 00 01 01 07 \
+         01 00 a4 13 fe ff ff ff 0f ff ff ff ff 0f df c5 08 80 80 80 04 \
+         02",
+    );
+}
+
+#[test]
+fn pids_at_varint_boundaries() {
+    golden(
+        Kind::Event,
+        0,
+        &[63, -64, 64, -65],
+        &Event::ExitStatus { status: 0 },
+        "0b 00 00 00 03 00 04 7e 7f 80 01 81 01 01 00",
+    );
+}
+
+#[test]
+fn longest_path_has_a_two_byte_count() {
+    let path = vec![1; MAX_PATH];
+    let mut expected = hex("06 01 00 00 02 00 80 02");
+    expected.extend([0x02; MAX_PATH]);
+    expected.extend(hex("00 00"));
+    let msg: ReplyResult = Ok(Reply::Ok);
+
+    let mut wire = Vec::new();
+    encode_message(&mut wire, Kind::Reply, 0, &pids(&path), &msg).unwrap();
+    assert_eq!(Hex(&wire), Hex(&expected));
+    let (h, payload) = decode_one(&expected);
+    assert_eq!(h, header(Kind::Reply, 0, &path));
+    assert_eq!(payload, hex("00 00"));
+}
+
+#[test]
+fn a_path_over_the_maximum_is_refused() {
+    let path = pids(&vec![1; MAX_PATH + 1]);
+    let mut wire = b"keep".to_vec();
+    let err = encode_message(&mut wire, Kind::Call, 1, &path, &Call::Getpid).unwrap_err();
+    assert_eq!(err, Error::PathTooLong { len: 257, max: 256 });
+    assert_eq!(wire, b"keep");
+    assert!(encode_frame(&mut wire, Kind::Stdin, 0, &path, b"x").is_err());
+    // Kind 1, id 0, count 257.
+    assert_eq!(
+        HeaderRef::parse(&hex("01 00 81 02")),
+        Err(Error::PathTooLong { len: 257, max: 256 })
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Raw payloads
+
+#[test]
+fn stdin_raw_bytes() {
+    golden_raw(
+        Kind::Stdin,
+        0,
+        &[1234],
+        b"hello\n",
+        "0b 00 00 00 04 00 01 a4 13 68 65 6c 6c 6f 0a",
+    );
+}
+
+#[test]
+fn stdout_raw_bytes() {
+    golden_raw(
+        Kind::Stdout,
+        0,
+        &[1234, 5],
+        b"hi",
+        "08 00 00 00 05 00 02 a4 13 0a 68 69",
+    );
+}
+
+#[test]
+fn stdout_bytes_need_not_be_utf8() {
+    golden_raw(
+        Kind::Stdout,
+        0,
+        &[1234],
+        &[0x00, 0xff, 0x80],
+        "08 00 00 00 05 00 01 a4 13 00 ff 80",
+    );
+}
+
+#[test]
+fn stderr_raw_bytes() {
+    golden_raw(
+        Kind::Stderr,
+        0,
+        &[1234],
+        b"oops",
+        "09 00 00 00 06 00 01 a4 13 6f 6f 70 73",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Greeting and Credit
+
+#[test]
+fn greeting() {
+    golden(
+        Kind::Greeting,
+        0,
+        &[],
+        &Greeting {
+            version: "0.1.0".into(),
+            protocol: PROTOCOL_VERSION,
+            pid: Pid::from_raw(4321),
+        },
+        "0c 00 00 00 00 00 00 05 30 2e 31 2e 30 01 c2 43",
+    );
+}
+
+#[test]
+fn credit_initial() {
+    golden(
+        Kind::Credit,
+        0,
+        &[1234],
+        &INITIAL_OUTPUT_CREDIT,
+        "08 00 00 00 08 00 01 a4 13 80 80 40",
+    );
+    golden(
+        Kind::Credit,
+        0,
+        &[1234, 5],
+        &INITIAL_OUTPUT_CREDIT,
+        "09 00 00 00 08 00 02 a4 13 0a 80 80 40",
+    );
+}
+
+#[test]
+fn credit_one_byte() {
+    golden(
+        Kind::Credit,
+        0,
+        &[1234, 5],
+        &1u32,
+        "07 00 00 00 08 00 02 a4 13 0a 01",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Call: id 1 to [1234], header 01 01 01 a4 13
+
+#[test]
+fn call_fork() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Fork,
+        "06 00 00 00 01 01 01 a4 13 00",
+    );
+}
+
+#[test]
+fn call_clone() {
+    // CLONE_NEWPID = 0x2000_0000 = 2^29.
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Clone { flags: 0x2000_0000 },
+        "0b 00 00 00 01 01 01 a4 13 01 80 80 80 80 02",
+    );
+}
+
+#[test]
+fn call_getpid() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Getpid,
+        "06 00 00 00 01 01 01 a4 13 02",
+    );
+}
+
+#[test]
+fn call_execve() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Execve {
+            path: "/bin/sh".into(),
+            argv: vec!["sh".into(), "-c".into(), "true".into()],
+            env: vec!["A=1".into()],
+        },
+        "1f 00 00 00 01 01 01 a4 13 \
+         03 \
+         07 2f 62 69 6e 2f 73 68 \
+         03 02 73 68 02 2d 63 04 74 72 75 65 \
+         01 03 41 3d 31",
+    );
+}
+
+#[test]
+fn call_execvp() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Execvp {
+            file: "cat".into(),
+            argv: vec!["cat".into()],
+        },
+        "0f 00 00 00 01 01 01 a4 13 04 03 63 61 74 01 03 63 61 74",
+    );
+}
+
+#[test]
+fn call_exit() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Exit { status: 255 },
+        "08 00 00 00 01 01 01 a4 13 05 fe 03",
+    );
+}
+
+#[test]
+fn call_kill() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Kill {
+            pid: -1234,
+            signal: 15,
+        },
+        "09 00 00 00 01 01 01 a4 13 06 a3 13 1e",
+    );
+}
+
+#[test]
+fn call_getopt() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Getopt {
+            opt: Opt::Maxforkdepth,
+        },
+        "07 00 00 00 01 01 01 a4 13 07 01",
+    );
+}
+
+#[test]
+fn call_setopt() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Setopt {
+            opt: Opt::Maxchild,
+            value: 64,
+        },
+        "09 00 00 00 01 01 01 a4 13 08 00 80 01",
+    );
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Setopt {
+            opt: Opt::Signaloneof,
+            value: -1,
+        },
+        "08 00 00 00 01 01 01 a4 13 08 07 01",
+    );
+}
+
+#[test]
+fn call_pid() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Pid,
+        "06 00 00 00 01 01 01 a4 13 09",
+    );
+}
+
+#[test]
+fn call_version() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Version,
+        "06 00 00 00 01 01 01 a4 13 0a",
+    );
+}
+
+#[test]
+fn call_eof() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Eof {
+            pid: Pid::from_raw(1240),
+        },
+        "08 00 00 00 01 01 01 a4 13 0b b0 13",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Opt: Getopt id 2 to the port, header 01 02 00
+
+#[test]
+fn opt_every_variant() {
+    let table = [
+        (Opt::Maxchild, "05 00 00 00 01 02 00 07 00"),
+        (Opt::Maxforkdepth, "05 00 00 00 01 02 00 07 01"),
+        (Opt::ExitStatus, "05 00 00 00 01 02 00 07 02"),
+        (Opt::Sigchld, "05 00 00 00 01 02 00 07 03"),
+        (Opt::Termsig, "05 00 00 00 01 02 00 07 04"),
+        (Opt::Verbose, "05 00 00 00 01 02 00 07 05"),
+        (Opt::Childlimit, "05 00 00 00 01 02 00 07 06"),
+        (Opt::Signaloneof, "05 00 00 00 01 02 00 07 07"),
+    ];
+    assert_eq!(table.len(), Opt::ALL.len());
+    for ((opt, expected), all) in table.into_iter().zip(Opt::ALL) {
+        assert_eq!(opt, all, "Opt::ALL is in wire order");
+        golden(Kind::Call, 2, &[], &Call::Getopt { opt }, expected);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reply: id 1 from [1234], header 02 01 01 a4 13
+
+#[test]
+fn reply_ok() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Ok),
+        "07 00 00 00 02 01 01 a4 13 00 00",
+    );
+}
+
+#[test]
+fn reply_pid() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Pid(Pid::from_raw(1234))),
+        "09 00 00 00 02 01 01 a4 13 00 01 a4 13",
+    );
+}
+
+#[test]
+fn reply_int() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Int(-2)),
+        "08 00 00 00 02 01 01 a4 13 00 02 03",
+    );
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Int(i64::MAX)),
+        "11 00 00 00 02 01 01 a4 13 00 02 fe ff ff ff ff ff ff ff ff 01",
+    );
+}
+
+#[test]
+fn reply_pids() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Pids(pids(&[1240, 1241]))),
+        "0c 00 00 00 02 01 01 a4 13 00 03 02 b0 13 b2 13",
+    );
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Pids(Vec::new())),
+        "08 00 00 00 02 01 01 a4 13 00 03 00",
+    );
+}
+
+#[test]
+fn reply_bytes() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Bytes("0.1.0".into())),
+        "0d 00 00 00 02 01 01 a4 13 00 04 05 30 2e 31 2e 30",
+    );
+}
+
+#[test]
+fn reply_list() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::List(vec!["PATH=/bin".into(), ByteBuf::default()])),
+        "13 00 00 00 02 01 01 a4 13 00 05 02 09 50 41 54 48 3d 2f 62 69 6e 00",
+    );
+}
+
+#[test]
+fn reply_rlimit() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Rlimit(Rlimit {
+            cur: Some(1024),
+            max: None,
+        })),
+        "0b 00 00 00 02 01 01 a4 13 00 06 01 80 08 00",
+    );
+}
+
+#[test]
+fn rlimit_none_and_some() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Rlimit(Rlimit {
+            cur: None,
+            max: None,
+        })),
+        "09 00 00 00 02 01 01 a4 13 00 06 00 00",
+    );
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Ok(Reply::Rlimit(Rlimit {
+            cur: Some(0),
+            max: Some(u64::MAX),
+        })),
+        "14 00 00 00 02 01 01 a4 13 00 06 01 00 01 ff ff ff ff ff ff ff ff ff 01",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// CallError: Err replies, id 1 from [1234]
+
+#[test]
+fn call_error_errno() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Err(CallError::Errno(1)),
+        "08 00 00 00 02 01 01 a4 13 01 00 02",
+    );
+}
+
+#[test]
+fn call_error_bad_arg() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Err(CallError::BadArg("flags".into())),
+        "0d 00 00 00 02 01 01 a4 13 01 01 05 66 6c 61 67 73",
+    );
+}
+
+#[test]
+fn call_error_execd() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Err(CallError::Execd),
+        "07 00 00 00 02 01 01 a4 13 01 02",
+    );
+}
+
+#[test]
+fn call_error_unsupported() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Err(CallError::Unsupported),
+        "07 00 00 00 02 01 01 a4 13 01 03",
+    );
+}
+
+#[test]
+fn call_error_too_large() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Err(CallError::TooLarge {
+            len: 16_777_216,
+            max: MAX_PAYLOAD as u64,
+        }),
+        "0f 00 00 00 02 01 01 a4 13 01 04 80 80 80 08 f3 f5 ff 07",
+    );
+}
+
+#[test]
+fn call_error_malformed() {
+    golden::<ReplyResult>(
+        Kind::Reply,
+        1,
+        &[1234],
+        &Err(CallError::Malformed("x".into())),
+        "09 00 00 00 02 01 01 a4 13 01 05 01 78",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Event: id 0 about [1234], header 03 00 01 a4 13
+
+#[test]
+fn event_signal() {
+    golden(
+        Kind::Event,
+        0,
+        &[1234],
+        &Event::Signal { signum: 17 },
+        "07 00 00 00 03 00 01 a4 13 00 22",
+    );
+}
+
+#[test]
+fn event_exit_status() {
+    golden(
+        Kind::Event,
+        0,
+        &[1234],
+        &Event::ExitStatus { status: 1 },
+        "07 00 00 00 03 00 01 a4 13 01 02",
+    );
+}
+
+#[test]
+fn event_term_sig() {
+    golden(
+        Kind::Event,
+        0,
+        &[1234],
+        &Event::TermSig { signum: 9 },
+        "07 00 00 00 03 00 01 a4 13 02 12",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Notice: header 07 <id> <path>
+
+#[test]
+fn notice_bad_pid_carries_the_call_id() {
+    golden(
+        Kind::Notice,
+        7,
+        &[1234],
+        &Notice::BadPid,
+        "06 00 00 00 07 07 01 a4 13 00",
+    );
+}
+
+#[test]
+fn notice_execd() {
+    golden(
+        Kind::Notice,
+        0,
+        &[1234],
+        &Notice::Execd,
+        "06 00 00 00 07 00 01 a4 13 01",
+    );
+}
+
+#[test]
+fn notice_stdin_closed() {
+    golden(
+        Kind::Notice,
+        0,
+        &[1234],
+        &Notice::StdinClosed,
+        "06 00 00 00 07 00 01 a4 13 02",
+    );
+}
+
+#[test]
+fn notice_stdout_closed() {
+    golden(
+        Kind::Notice,
+        0,
+        &[1234],
+        &Notice::StdoutClosed,
+        "06 00 00 00 07 00 01 a4 13 03",
+    );
+}
+
+#[test]
+fn notice_stderr_closed() {
+    golden(
+        Kind::Notice,
+        0,
+        &[1234],
+        &Notice::StderrClosed,
+        "06 00 00 00 07 00 01 a4 13 04",
+    );
+}
+
+#[test]
+fn notice_stdin_ack() {
+    golden(
+        Kind::Notice,
+        0,
+        &[1234],
+        &Notice::StdinAck(4096),
+        "08 00 00 00 07 00 01 a4 13 05 80 20",
+    );
+}
+
+#[test]
+fn notice_not_execd() {
+    golden(
+        Kind::Notice,
+        0,
+        &[1234],
+        &Notice::NotExecd,
+        "06 00 00 00 07 00 01 a4 13 07",
+    );
+}
+
+#[test]
+fn notice_bad_frame_oversize() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::Oversize {
+            len: u64::from(u32::MAX),
+            max: MAX_FRAME as u64,
+        }),
+        "0e 00 00 00 07 00 00 06 00 ff ff ff ff 0f 80 80 80 08",
+    );
+}
+
+#[test]
+fn notice_bad_frame_empty() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::Empty),
+        "05 00 00 00 07 00 00 06 01",
+    );
+    golden(
+        Kind::Notice,
+        0,
+        &[1234],
+        &Notice::BadFrame(Error::Empty),
+        "07 00 00 00 07 00 01 a4 13 06 01",
+    );
+}
+
+#[test]
+fn notice_bad_frame_header() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::Header("truncated header".into())),
+        "16 00 00 00 07 00 00 06 02 10 \
+         74 72 75 6e 63 61 74 65 64 20 68 65 61 64 65 72",
+    );
+}
+
+#[test]
+fn notice_bad_frame_unknown_kind() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::UnknownKind(99)),
+        "06 00 00 00 07 00 00 06 03 63",
+    );
+}
+
+#[test]
+fn notice_bad_frame_path_too_long() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::PathTooLong { len: 257, max: 256 }),
+        "09 00 00 00 07 00 00 06 04 81 02 80 02",
+    );
+}
+
+#[test]
+fn notice_bad_frame_payload() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::Payload {
+            what: "Call".into(),
+            reason: "x".into(),
+        }),
+        "0c 00 00 00 07 00 00 06 05 04 43 61 6c 6c 01 78",
+    );
+}
+
+#[test]
+fn notice_bad_frame_too_large() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::TooLarge {
+            what: "Reply".into(),
+            len: 20,
+            max: 10,
+        }),
+        "0d 00 00 00 07 00 00 06 06 05 52 65 70 6c 79 14 0a",
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The worked example of PROTOCOL.md: getpid through one hop
+
+#[test]
+fn worked_example_getpid_through_one_hop() {
+    // The client's call.
+    let call = hex("06 00 00 00 01 01 01 a4 13 02");
+    let mut wire = Vec::new();
+    encode_message(&mut wire, Kind::Call, 1, &pids(&[1234]), &Call::Getpid).unwrap();
+    assert_eq!(Hex(&wire), Hex(&call));
+
+    // The port pops 1234 and forwards the payload unchanged.
+    let mut rx = Reassembler::new();
+    rx.feed(&call);
+    let frame = rx.next_frame().unwrap().unwrap();
+    let (next, prefix) = Prefix::pop(&frame.header, frame.payload.len()).unwrap();
+    assert_eq!(next, Pid::from_raw(1234));
+    let mut down = prefix.as_bytes().to_vec();
+    down.extend_from_slice(frame.payload);
+    assert_eq!(Hex(&down), Hex(&hex("04 00 00 00 01 01 00 02")));
+
+    // Child 1234 decodes the call and answers with the empty path.
+    let (h, payload) = decode_one(&down);
+    assert_eq!(h, header(Kind::Call, 1, &[]));
+    assert_eq!(
+        postcard::from_bytes::<Call>(&payload).unwrap(),
+        Call::Getpid
+    );
+    let answer: ReplyResult = Ok(Reply::Pid(Pid::from_raw(1234)));
+    let mut up = Vec::new();
+    encode_message(&mut up, Kind::Reply, 1, &[], &answer).unwrap();
+    assert_eq!(Hex(&up), Hex(&hex("07 00 00 00 02 01 00 00 01 a4 13")));
+
+    // The port pushes 1234; the client receives the full path.
+    let mut rx = Reassembler::new();
+    rx.feed(&up);
+    let frame = rx.next_frame().unwrap().unwrap();
+    let prefix = Prefix::push(&frame.header, Pid::from_raw(1234), frame.payload.len()).unwrap();
+    let mut to_client = prefix.as_bytes().to_vec();
+    to_client.extend_from_slice(frame.payload);
+    let reply = hex("09 00 00 00 02 01 01 a4 13 00 01 a4 13");
+    assert_eq!(Hex(&to_client), Hex(&reply));
+
+    let mut rx = Reassembler::new();
+    rx.feed(&reply);
+    let frame = rx.next_frame().unwrap().unwrap();
+    assert_eq!(frame.header.to_owned(), header(Kind::Reply, 1, &[1234]));
+    assert_eq!(frame.decode::<ReplyResult>().unwrap(), answer);
+}
+
+// ---------------------------------------------------------------------------
+// Bad frames: errors for that frame, the stream goes on
+
+#[test]
+fn bad_frames_are_skipped_and_the_stream_goes_on() {
+    let stream = hex("00 00 00 00 \
+         03 00 00 00 09 00 00 \
+         02 00 00 00 01 80 \
+         04 00 00 00 01 00 81 02 \
+         06 00 00 00 01 01 01 a4 13 0c \
+         06 00 00 00 01 01 01 a4 13 02");
+    let mut rx = Reassembler::new();
+    rx.feed(&stream);
+    assert_eq!(rx.next_frame().unwrap().unwrap_err(), Error::Empty);
+    assert_eq!(rx.next_frame().unwrap().unwrap_err(), Error::UnknownKind(9));
+    assert!(matches!(
+        rx.next_frame().unwrap().unwrap_err(),
+        Error::Header(_)
+    ));
+    assert_eq!(
+        rx.next_frame().unwrap().unwrap_err(),
+        Error::PathTooLong { len: 257, max: 256 }
+    );
+    // A good header with a payload that is no Call (variant 12).
+    let frame = rx.next_frame().unwrap().unwrap();
+    assert_eq!(frame.header.id, 1);
+    assert!(matches!(
+        frame.decode::<Call>(),
+        Err(Error::Payload { ref what, .. }) if what == "Call"
+    ));
+    let frame = rx.next_frame().unwrap().unwrap();
+    assert_eq!(frame.decode::<Call>().unwrap(), Call::Getpid);
+    assert!(rx.next_frame().is_none());
+    assert_eq!(rx.buffered(), 0);
+}
+
+#[test]
+fn max_frame_is_accepted_and_one_more_is_oversize() {
+    // 00 00 00 01 announces exactly MAX_FRAME: the reassembler waits for it.
+    let mut rx = Reassembler::new();
+    rx.feed(&hex("00 00 00 01 01 01 00"));
+    assert!(rx.next_frame().is_none());
+
+    // 01 00 00 01 announces MAX_FRAME + 1: an error, and its body is skipped.
+    let mut rx = Reassembler::new();
+    rx.feed(&hex("01 00 00 01"));
+    assert_eq!(
+        rx.next_frame().unwrap().unwrap_err(),
+        Error::Oversize {
+            len: 16_777_217,
+            max: 16_777_216
+        }
+    );
+    let mut rest = MAX_FRAME + 1;
+    while rest > 0 {
+        let spare = rx.spare(1);
+        let n = spare.len().min(rest);
+        spare[..n].fill(0x5a);
+        rx.commit(n);
+        rest -= n;
+        assert!(rx.next_frame().is_none());
+    }
+    rx.feed(&hex("06 00 00 00 01 01 01 a4 13 02"));
+    let frame = rx.next_frame().unwrap().unwrap();
+    assert_eq!(frame.decode::<Call>().unwrap(), Call::Getpid);
+}
