@@ -43,7 +43,7 @@ pub fn encode_message<T: Serialize>(
     if let Err(e) = postcard::serialize_with_flavor(msg, VecRef(out)) {
         out.truncate(start);
         return Err(Error::Payload {
-            what: short_type_name::<T>().into(),
+            what: short_type_name::<T>(),
             reason: e.to_string(),
         });
     }
@@ -101,7 +101,7 @@ fn short_type_name<T>() -> String {
     let full = std::any::type_name::<T>();
     let mut out = String::with_capacity(full.len());
     let mut word = String::new();
-    let mut flush = |word: &mut String, out: &mut String| {
+    let flush = |word: &mut String, out: &mut String| {
         out.push_str(word.rsplit("::").next().unwrap_or(word));
         word.clear();
     };
