@@ -1,0 +1,926 @@
+//! The driver: the port process, a reader thread, and typed calls.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use alcove_proto::{
+    ByteBuf, Call, CallError, Event, Greeting, Kind, Notice, Opt, PROTOCOL_VERSION, Path, Pid,
+    Reassembler, Reply, encode_frame, encode_message,
+};
+use alcove_sys::Errno;
+
+use crate::error::{Error, Result};
+use crate::options::{Options, Stderr};
+
+/// Largest stdin chunk in one frame: a quarter of the window, so that a
+/// client never waits for an acknowledgement that the window rules out.
+const STDIN_CHUNK: usize = alcove_proto::STDIN_WINDOW as usize / 4;
+/// Output consumed before more credit is granted to the process.
+const CREDIT_BATCH: u64 = alcove_proto::INITIAL_OUTPUT_CREDIT as u64 / 2;
+
+/// Something a process of the tree sent without being asked, in the order
+/// it was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// Bytes from an exec'd program's stdout.
+    Stdout(Vec<u8>),
+    /// Bytes from a process's stderr.
+    Stderr(Vec<u8>),
+    /// An event: a trapped signal, an exit status, a termination signal.
+    Event(Event),
+    /// A control notice (exec'd, stdin closed, ...).
+    Notice(Notice),
+}
+
+/// The answer to one call, filled in by the reader thread.
+#[derive(Debug)]
+enum Answer {
+    /// A reply, and the path it came from.
+    Reply(Path, std::result::Result<Reply, CallError>),
+    /// The process at this path does not exist.
+    BadPid(Path),
+    /// The process at this path ended.
+    Exited(Path, Event),
+}
+
+#[derive(Debug)]
+struct Pending {
+    path: Path,
+    answer: Option<Answer>,
+}
+
+/// What the client knows of one process, and what it sent.
+#[derive(Debug, Default)]
+struct Inbox {
+    items: VecDeque<Message>,
+    execd: bool,
+    stdin_inflight: u64,
+    stdin_closed: bool,
+    stdout_closed: bool,
+    stderr_closed: bool,
+    /// Output consumed since credit was last granted.
+    consumed: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    pending: HashMap<u64, Pending>,
+    inboxes: HashMap<Path, Inbox>,
+    gone: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    state: Mutex<State>,
+    cond: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for a change, until `deadline`. Returns false when it passed.
+    fn wait<'a>(
+        &self,
+        guard: MutexGuard<'a, State>,
+        deadline: Option<Instant>,
+    ) -> (MutexGuard<'a, State>, bool) {
+        match deadline {
+            None => (
+                self.cond.wait(guard).unwrap_or_else(|e| e.into_inner()),
+                true,
+            ),
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    return (guard, false);
+                }
+                let (g, _) = self
+                    .cond
+                    .wait_timeout(guard, d - now)
+                    .unwrap_or_else(|e| e.into_inner());
+                (g, true)
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    writer: Mutex<Option<ChildStdin>>,
+    shared: Arc<Shared>,
+    next_id: AtomicU64,
+    greeting: Greeting,
+    port_pid: u32,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the port's stdin ends the tree: every loop process sees
+        // its stdin close, signals its exec'd children and exits.
+        drop(self.writer.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A running alcove port, and the way to call into every process of its
+/// tree.
+///
+/// `Drv` is `Send + Sync`: any number of threads may call through one at
+/// once; each call carries its own id and waits for its own reply. Clones
+/// share the port; when the last one is dropped, the port's stdin closes
+/// and the whole tree goes away (exec'd programs get `SIGTERM`).
+///
+/// Every call takes the fork path of the process that performs it first:
+/// `&[]` is the port, `&[p1]` its child `p1`, `&[p1, p2]` the child `p2` of
+/// `p1`.
+#[derive(Debug, Clone)]
+pub struct Drv {
+    inner: Arc<Inner>,
+    timeout: Option<Duration>,
+}
+
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
+impl Drv {
+    /// Starts the port with these options and waits for its greeting.
+    pub fn start(opts: Options) -> Result<Drv> {
+        let progname = match &opts.progname {
+            Some(p) => p.clone(),
+            None => crate::locate::find().map_err(|reason| Error::Start {
+                progname: "alcove".into(),
+                reason,
+            })?,
+        };
+        let progname = std::fs::canonicalize(&progname).unwrap_or(progname);
+        let mut cmd = match opts.exec.split_first() {
+            None => Command::new(&progname),
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&progname);
+                c
+            }
+        };
+        cmd.args(opts.port_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(match opts.stderr {
+                Stderr::Inherit => Stdio::inherit(),
+                Stderr::Null => Stdio::null(),
+                Stderr::Capture => Stdio::piped(),
+            });
+        if let Some(env) = &opts.env {
+            cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+        }
+        let start_err = |reason: String| Error::Start {
+            progname: progname.clone(),
+            reason,
+        };
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| start_err(format!("{cmd:?}: {e}")))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take();
+
+        let mut rx = Reassembler::new();
+        let greeting = match read_greeting(&mut stdout, &mut rx) {
+            Ok(g) => g,
+            Err(reason) => {
+                drop(stdin);
+                let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+                return Err(start_err(format!("{reason} ({status})")));
+            }
+        };
+        if greeting.protocol != PROTOCOL_VERSION {
+            return Err(start_err(format!(
+                "the port speaks protocol {}, this client {PROTOCOL_VERSION}",
+                greeting.protocol
+            )));
+        }
+        let shared = Arc::new(Shared::default());
+        let port_pid = child.id();
+        let mut threads = Vec::new();
+        let s = Arc::clone(&shared);
+        threads.push(
+            std::thread::Builder::new()
+                .name("alcove-reader".into())
+                .spawn(move || read_loop(&s, stdout, rx, child))
+                .map_err(|e| start_err(format!("spawning the reader thread: {e}")))?,
+        );
+        if let Some(mut stderr) = stderr {
+            let s = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("alcove-stderr".into())
+                    .spawn(move || {
+                        let mut buf = vec![0u8; 16 << 10];
+                        while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                            let mut st = s.lock();
+                            push(
+                                inbox(&mut st, &Path::root()),
+                                Message::Stderr(buf[..n].to_vec()),
+                            );
+                            s.cond.notify_all();
+                        }
+                    })
+                    .map_err(|e| start_err(format!("spawning the stderr thread: {e}")))?,
+            );
+        }
+        Ok(Drv {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(Some(stdin)),
+                shared,
+                next_id: AtomicU64::new(1),
+                greeting,
+                port_pid,
+                threads: Mutex::new(threads),
+            }),
+            timeout: opts.timeout,
+        })
+    }
+
+    /// A handle on the same port whose calls time out after `timeout`.
+    ///
+    /// ```no_run
+    /// # fn main() -> alcove_client::Result<()> {
+    /// # let drv = alcove_client::Drv::start(Default::default())?;
+    /// use std::time::Duration;
+    /// let pid = drv.with_timeout(Duration::from_secs(1)).getpid(&[])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> Drv {
+        Drv {
+            inner: Arc::clone(&self.inner),
+            timeout: Some(timeout),
+        }
+    }
+
+    /// The port's greeting: its version and protocol version.
+    pub fn greeting(&self) -> &Greeting {
+        &self.inner.greeting
+    }
+
+    /// The PID of the process the client started: the port, or the first
+    /// program of the exec prefix (`sudo`).
+    pub fn port_pid(&self) -> u32 {
+        self.inner.port_pid
+    }
+
+    fn write(&self, call: &'static str, path: &Path, frame: &[u8]) -> Result<()> {
+        let mut w = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let gone = |reason: String| Error::PortGone {
+            call,
+            path: path.clone(),
+            reason,
+        };
+        let w = w
+            .as_mut()
+            .ok_or_else(|| gone("the port's stdin is closed".into()))?;
+        w.write_all(frame)
+            .and_then(|()| w.flush())
+            .map_err(|e| gone(format!("writing to the port: {e}")))
+    }
+
+    fn gone_reason(&self, st: &State) -> Option<String> {
+        st.gone.clone()
+    }
+
+    /// Sends `call` to the process at `path` and waits for its reply.
+    fn request(&self, name: &'static str, path: &[Pid], call: &Call) -> Result<Reply> {
+        let path = Path::from(path);
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut frame = Vec::new();
+        encode_message(&mut frame, Kind::Call, id, &path, call).map_err(|e| Error::TooLarge {
+            call: name,
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let shared = &self.inner.shared;
+        {
+            let mut st = shared.lock();
+            if let Some(reason) = self.gone_reason(&st) {
+                return Err(Error::PortGone {
+                    call: name,
+                    path,
+                    reason,
+                });
+            }
+            st.pending.insert(
+                id,
+                Pending {
+                    path: path.clone(),
+                    answer: None,
+                },
+            );
+        }
+        if let Err(e) = self.write(name, &path, &frame) {
+            shared.lock().pending.remove(&id);
+            return Err(e);
+        }
+        let deadline = deadline(self.timeout);
+        let mut st = shared.lock();
+        loop {
+            if let Some(p) = st.pending.get_mut(&id)
+                && let Some(answer) = p.answer.take()
+            {
+                st.pending.remove(&id);
+                return answer_to_result(name, &path, answer);
+            }
+            if let Some(reason) = self.gone_reason(&st) {
+                st.pending.remove(&id);
+                return Err(Error::PortGone {
+                    call: name,
+                    path,
+                    reason,
+                });
+            }
+            let (g, more) = shared.wait(st, deadline);
+            st = g;
+            if !more {
+                // A reply may have come in the meantime: take it if so.
+                if let Some(Pending {
+                    answer: Some(answer),
+                    ..
+                }) = st.pending.remove(&id)
+                {
+                    return answer_to_result(name, &path, answer);
+                }
+                return Err(Error::Timeout {
+                    call: name,
+                    path,
+                    timeout: self.timeout.unwrap_or_default(),
+                });
+            }
+        }
+    }
+
+    // ---- the calls --------------------------------------------------------------
+
+    /// `fork(2)`: a new process running the loop, child of the one at
+    /// `path`. Fails with `EAGAIN` past `maxforkdepth` or `maxchild`.
+    pub fn fork(&self, path: &[Pid]) -> Result<Pid> {
+        pid_reply("fork", path, self.request("fork", path, &Call::Fork)?)
+    }
+
+    /// `clone(2)` with `CLONE_NEW*` flags: like [`fork`](Self::fork), in
+    /// new namespaces. Returns the child's PID in the caller's namespace.
+    pub fn clone(&self, path: &[Pid], flags: u64) -> Result<Pid> {
+        pid_reply(
+            "clone",
+            path,
+            self.request("clone", path, &Call::Clone { flags })?,
+        )
+    }
+
+    /// `getpid(2)` in the process at `path`.
+    pub fn getpid(&self, path: &[Pid]) -> Result<Pid> {
+        pid_reply("getpid", path, self.request("getpid", path, &Call::Getpid)?)
+    }
+
+    /// `execve(2)`: replaces the process at `path` with `filename`. Answers
+    /// once the image is replaced, or with the errno of the failure.
+    pub fn execve(
+        &self,
+        path: &[Pid],
+        filename: impl AsRef<[u8]>,
+        argv: &[impl AsRef<[u8]>],
+        env: &[impl AsRef<[u8]>],
+    ) -> Result<()> {
+        let call = Call::Execve {
+            path: ByteBuf::from(filename.as_ref()),
+            argv: bytes_list(argv),
+            env: bytes_list(env),
+        };
+        ok_reply("execve", path, self.request("execve", path, &call)?)
+    }
+
+    /// `execvp(3)`: like [`execve`](Self::execve), searching `PATH` and
+    /// keeping the environment.
+    pub fn execvp(
+        &self,
+        path: &[Pid],
+        file: impl AsRef<[u8]>,
+        argv: &[impl AsRef<[u8]>],
+    ) -> Result<()> {
+        let call = Call::Execvp {
+            file: ByteBuf::from(file.as_ref()),
+            argv: bytes_list(argv),
+        };
+        ok_reply("execvp", path, self.request("execvp", path, &call)?)
+    }
+
+    /// `exit(3)`: the process at `path` answers, then exits with `status`
+    /// (its exec'd children get its `signaloneof` signal).
+    pub fn exit(&self, path: &[Pid], status: i32) -> Result<()> {
+        ok_reply(
+            "exit",
+            path,
+            self.request("exit", path, &Call::Exit { status })?,
+        )
+    }
+
+    /// `kill(2)` from the process at `path`.
+    pub fn kill(&self, path: &[Pid], pid: i32, signal: i32) -> Result<()> {
+        ok_reply(
+            "kill",
+            path,
+            self.request("kill", path, &Call::Kill { pid, signal })?,
+        )
+    }
+
+    /// An option of the loop at `path`.
+    pub fn getopt(&self, path: &[Pid], opt: Opt) -> Result<i64> {
+        match self.request("getopt", path, &Call::Getopt { opt })? {
+            Reply::Int(n) => Ok(n),
+            other => Err(unexpected("getopt", path, &other)),
+        }
+    }
+
+    /// Sets an option of the loop at `path`.
+    pub fn setopt(&self, path: &[Pid], opt: Opt, value: i64) -> Result<()> {
+        ok_reply(
+            "setopt",
+            path,
+            self.request("setopt", path, &Call::Setopt { opt, value })?,
+        )
+    }
+
+    /// The PIDs of the children of the process at `path`.
+    pub fn pid(&self, path: &[Pid]) -> Result<Vec<Pid>> {
+        match self.request("pid", path, &Call::Pid)? {
+            Reply::Pids(p) => Ok(p),
+            other => Err(unexpected("pid", path, &other)),
+        }
+    }
+
+    /// The alcove version of the process at `path`.
+    pub fn version(&self, path: &[Pid]) -> Result<String> {
+        match self.request("version", path, &Call::Version)? {
+            Reply::Bytes(b) => Ok(String::from_utf8_lossy(b.as_slice()).into_owned()),
+            other => Err(unexpected("version", path, &other)),
+        }
+    }
+
+    /// Closes the stdin of the process at `path` (the seed's "eof"): its
+    /// parent closes the pipe once what was sent before is written.
+    pub fn eof(&self, path: &[Pid]) -> Result<()> {
+        let Some((&pid, parent)) = path.split_last() else {
+            return Err(Error::BadArg {
+                call: "eof",
+                path: Path::root(),
+                reason: "the port's stdin is the client's: drop the Drv instead".into(),
+            });
+        };
+        match self.request("eof", parent, &Call::Eof { pid }) {
+            Ok(reply) => ok_reply("eof", path, reply),
+            Err(Error::Errno { errno, .. }) => Err(Error::Errno {
+                call: "eof",
+                path: Path::from(path),
+                errno,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    // ---- stdio and events ---------------------------------------------------------
+
+    /// Sends `data` to the stdin of the exec'd program at `path`. Blocks
+    /// while more than a window of earlier stdin is not yet in its pipe
+    /// (up to the call timeout); fails once its stdin is closed.
+    pub fn stdin(&self, path: &[Pid], data: &[u8]) -> Result<()> {
+        let p = Path::from(path);
+        if p.is_empty() {
+            return Err(Error::NotExecd {
+                call: "stdin",
+                path: p,
+            });
+        }
+        let shared = &self.inner.shared;
+        let deadline = deadline(self.timeout);
+        for chunk in data.chunks(STDIN_CHUNK) {
+            let mut st = shared.lock();
+            loop {
+                if let Some(reason) = self.gone_reason(&st) {
+                    return Err(Error::PortGone {
+                        call: "stdin",
+                        path: p,
+                        reason,
+                    });
+                }
+                let b = inbox(&mut st, &p);
+                if !b.execd {
+                    return Err(Error::NotExecd {
+                        call: "stdin",
+                        path: p,
+                    });
+                }
+                if b.stdin_closed {
+                    return Err(Error::Closed {
+                        call: "stdin",
+                        path: p,
+                    });
+                }
+                if b.stdin_inflight + chunk.len() as u64 <= u64::from(alcove_proto::STDIN_WINDOW) {
+                    b.stdin_inflight += chunk.len() as u64;
+                    break;
+                }
+                let (g, more) = shared.wait(st, deadline);
+                st = g;
+                if !more {
+                    return Err(Error::Timeout {
+                        call: "stdin",
+                        path: p,
+                        timeout: self.timeout.unwrap_or_default(),
+                    });
+                }
+            }
+            drop(st);
+            let mut frame = Vec::with_capacity(chunk.len() + 32);
+            encode_frame(&mut frame, Kind::Stdin, 0, &p, chunk).map_err(|e| Error::TooLarge {
+                call: "stdin",
+                path: p.clone(),
+                reason: e.to_string(),
+            })?;
+            self.write("stdin", &p, &frame)?;
+        }
+        Ok(())
+    }
+
+    /// What the exec'd program at `path` wrote to stdout: all that has
+    /// arrived, waiting up to `timeout` for the first bytes. `None` when
+    /// nothing came in time; [`Error::Closed`] once its stdout is closed and
+    /// everything was read.
+    pub fn stdout(&self, path: &[Pid], timeout: Duration) -> Result<Option<Vec<u8>>> {
+        self.output(path, timeout, true)
+    }
+
+    /// Like [`stdout`](Self::stdout), for stderr (of any process: a loop
+    /// process writes its debug output there).
+    pub fn stderr(&self, path: &[Pid], timeout: Duration) -> Result<Option<Vec<u8>>> {
+        self.output(path, timeout, false)
+    }
+
+    fn output(&self, path: &[Pid], timeout: Duration, stdout: bool) -> Result<Option<Vec<u8>>> {
+        let call = if stdout { "stdout" } else { "stderr" };
+        let p = Path::from(path);
+        let deadline = deadline(Some(timeout));
+        let shared = &self.inner.shared;
+        let mut st = shared.lock();
+        loop {
+            let b = inbox(&mut st, &p);
+            let mut data: Option<Vec<u8>> = None;
+            b.items.retain_mut(|m| match (m, stdout) {
+                (Message::Stdout(d), true) | (Message::Stderr(d), false) => {
+                    match &mut data {
+                        None => data = Some(std::mem::take(d)),
+                        Some(acc) => acc.extend_from_slice(d),
+                    }
+                    false
+                }
+                _ => true,
+            });
+            if let Some(data) = data {
+                let credit = b.execd.then(|| take_credit(b, data.len())).flatten();
+                drop(st);
+                if let Some(n) = credit {
+                    self.grant(&p, n);
+                }
+                return Ok(Some(data));
+            }
+            let closed = if stdout {
+                b.stdout_closed
+            } else {
+                b.stderr_closed
+            };
+            if closed {
+                return Err(Error::Closed { call, path: p });
+            }
+            if let Some(reason) = self.gone_reason(&st) {
+                return Err(Error::PortGone {
+                    call,
+                    path: p,
+                    reason,
+                });
+            }
+            let (g, more) = shared.wait(st, deadline);
+            st = g;
+            if !more {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The next event of the process at `path` (a trapped signal, or a
+    /// child's exit status or termination signal, reported by its parent on
+    /// the child's path), waiting up to `timeout`.
+    pub fn event(&self, path: &[Pid], timeout: Duration) -> Result<Option<Event>> {
+        let p = Path::from(path);
+        let deadline = deadline(Some(timeout));
+        let shared = &self.inner.shared;
+        let mut st = shared.lock();
+        loop {
+            let b = inbox(&mut st, &p);
+            if let Some(i) = b.items.iter().position(|m| matches!(m, Message::Event(_))) {
+                if let Some(Message::Event(e)) = b.items.remove(i) {
+                    return Ok(Some(e));
+                }
+            }
+            if let Some(reason) = self.gone_reason(&st) {
+                return Err(Error::PortGone {
+                    call: "event",
+                    path: p,
+                    reason,
+                });
+            }
+            let (g, more) = shared.wait(st, deadline);
+            st = g;
+            if !more {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The next message about the process at `path`, whatever its kind, in
+    /// the order the tree sent them, waiting up to `timeout`.
+    pub fn recv(&self, path: &[Pid], timeout: Duration) -> Result<Option<Message>> {
+        let p = Path::from(path);
+        let deadline = deadline(Some(timeout));
+        let shared = &self.inner.shared;
+        let mut st = shared.lock();
+        loop {
+            let b = inbox(&mut st, &p);
+            if let Some(m) = b.items.pop_front() {
+                let credit = match &m {
+                    Message::Stdout(d) | Message::Stderr(d) if b.execd => take_credit(b, d.len()),
+                    _ => None,
+                };
+                drop(st);
+                if let Some(n) = credit {
+                    self.grant(&p, n);
+                }
+                return Ok(Some(m));
+            }
+            if let Some(reason) = self.gone_reason(&st) {
+                return Err(Error::PortGone {
+                    call: "recv",
+                    path: p,
+                    reason,
+                });
+            }
+            let (g, more) = shared.wait(st, deadline);
+            st = g;
+            if !more {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Lets `n` more bytes of the program's output flow.
+    fn grant(&self, path: &Path, n: u64) {
+        let mut frame = Vec::new();
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        if encode_message(&mut frame, Kind::Credit, 0, path, &n).is_ok() {
+            // A port that is gone has no use for credit.
+            let _ = self.write("credit", path, &frame);
+        }
+    }
+}
+
+fn take_credit(b: &mut Inbox, n: usize) -> Option<u64> {
+    b.consumed += n as u64;
+    (b.consumed >= CREDIT_BATCH).then(|| std::mem::take(&mut b.consumed))
+}
+
+fn inbox<'a>(st: &'a mut State, path: &Path) -> &'a mut Inbox {
+    if !st.inboxes.contains_key(path) {
+        st.inboxes.insert(path.clone(), Inbox::default());
+    }
+    st.inboxes.get_mut(path).expect("just inserted")
+}
+
+fn push(b: &mut Inbox, m: Message) {
+    // Consecutive output coalesces into one buffer.
+    match (b.items.back_mut(), m) {
+        (Some(Message::Stdout(acc)), Message::Stdout(d))
+        | (Some(Message::Stderr(acc)), Message::Stderr(d)) => acc.extend_from_slice(&d),
+        (_, m) => b.items.push_back(m),
+    }
+}
+
+fn bytes_list(v: &[impl AsRef<[u8]>]) -> Vec<ByteBuf> {
+    v.iter().map(|s| ByteBuf::from(s.as_ref())).collect()
+}
+
+fn unexpected(call: &'static str, path: &[Pid], reply: &Reply) -> Error {
+    Error::Protocol {
+        call,
+        path: Path::from(path),
+        reason: format!("unexpected reply {reply:?}"),
+    }
+}
+
+fn pid_reply(call: &'static str, path: &[Pid], reply: Reply) -> Result<Pid> {
+    match reply {
+        Reply::Pid(p) => Ok(p),
+        other => Err(unexpected(call, path, &other)),
+    }
+}
+
+fn ok_reply(call: &'static str, path: &[Pid], reply: Reply) -> Result<()> {
+    match reply {
+        Reply::Ok => Ok(()),
+        other => Err(unexpected(call, path, &other)),
+    }
+}
+
+fn answer_to_result(call: &'static str, path: &Path, answer: Answer) -> Result<Reply> {
+    let path = path.clone();
+    match answer {
+        Answer::Reply(_, Ok(reply)) => Ok(reply),
+        Answer::Reply(from, Err(e)) => Err(match e {
+            CallError::Errno(n) => Error::Errno {
+                call,
+                path,
+                errno: Errno::from_raw(n),
+            },
+            CallError::BadArg(reason) => Error::BadArg { call, path, reason },
+            CallError::Execd => Error::Execd {
+                call,
+                path,
+                execd: from,
+            },
+            CallError::Unsupported => Error::Errno {
+                call,
+                path,
+                errno: Errno::ENOTSUP,
+            },
+            CallError::TooLarge { len, max } => Error::TooLarge {
+                call,
+                path,
+                reason: format!("reply of {len} bytes exceeds the maximum of {max} bytes"),
+            },
+            CallError::Malformed(reason) => Error::Protocol { call, path, reason },
+        }),
+        Answer::BadPid(at) => {
+            let parent = at.parent().unwrap_or_default();
+            let pid = at.last().copied().unwrap_or(Pid::from_raw(0));
+            Err(Error::BadPid {
+                call,
+                path,
+                pid,
+                parent,
+            })
+        }
+        Answer::Exited(exited, event) => Err(Error::Exited {
+            call,
+            path,
+            exited,
+            event,
+        }),
+    }
+}
+
+fn read_greeting(
+    stdout: &mut ChildStdout,
+    rx: &mut Reassembler,
+) -> std::result::Result<Greeting, String> {
+    loop {
+        if let Some(frame) = rx.next_frame() {
+            let frame = frame.map_err(|e| format!("bad first frame: {e}"))?;
+            if frame.header.kind != Kind::Greeting {
+                return Err(format!(
+                    "expected a greeting, got a {:?} frame",
+                    frame.header.kind
+                ));
+            }
+            return frame
+                .decode::<Greeting>()
+                .map_err(|e| format!("bad greeting: {e}"));
+        }
+        let spare = rx.spare(4096);
+        match stdout.read(spare) {
+            Ok(0) => return Err("the port exited before greeting".into()),
+            Ok(n) => rx.commit(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading the greeting: {e}")),
+        }
+    }
+}
+
+/// The reader thread: cuts the port's stdout into frames and files each
+/// where it belongs. Ends when the port exits.
+fn read_loop(shared: &Shared, mut stdout: ChildStdout, mut rx: Reassembler, mut child: Child) {
+    let reason = loop {
+        {
+            let mut st = shared.lock();
+            let mut any = false;
+            while let Some(frame) = rx.next_frame() {
+                any = true;
+                match frame {
+                    Ok(f) => dispatch(&mut st, f),
+                    Err(e) => {
+                        let m = Message::Notice(Notice::BadFrame(e));
+                        push(inbox(&mut st, &Path::root()), m);
+                    }
+                }
+            }
+            if any {
+                shared.cond.notify_all();
+            }
+        }
+        let spare = rx.spare(64 << 10);
+        match stdout.read(spare) {
+            Ok(0) => break "the port closed its stdout".to_string(),
+            Ok(n) => rx.commit(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break format!("reading from the port: {e}"),
+        }
+    };
+    let status = match child.wait() {
+        Ok(s) => format!("{reason}; it exited: {s}"),
+        Err(e) => format!("{reason}; waiting for it: {e}"),
+    };
+    shared.lock().gone = Some(status);
+    shared.cond.notify_all();
+}
+
+fn dispatch(st: &mut State, f: alcove_proto::FrameRef<'_>) {
+    let h = f.header;
+    let path = h.to_owned().path;
+    match h.kind {
+        Kind::Reply => {
+            let result = f
+                .decode::<std::result::Result<Reply, CallError>>()
+                .unwrap_or_else(|e| Err(CallError::Malformed(e.to_string())));
+            if let Some(p) = st.pending.get_mut(&h.id) {
+                p.answer = Some(Answer::Reply(path, result));
+            }
+            // No one waits for it: the call timed out. Dropped.
+        }
+        Kind::Event => match f.decode::<Event>() {
+            Ok(event) => {
+                if matches!(event, Event::ExitStatus { .. } | Event::TermSig { .. }) {
+                    // Calls to this process, or through it, will never be
+                    // answered.
+                    for p in st.pending.values_mut() {
+                        if p.answer.is_none() && p.path.starts_with(&path) {
+                            p.answer = Some(Answer::Exited(path.clone(), event));
+                        }
+                    }
+                    let b = inbox(st, &path);
+                    b.stdin_closed = true;
+                }
+                push(inbox(st, &path), Message::Event(event));
+            }
+            Err(e) => push(inbox(st, &path), Message::Notice(Notice::BadFrame(e))),
+        },
+        Kind::Stdout => push(inbox(st, &path), Message::Stdout(f.payload.to_vec())),
+        Kind::Stderr => push(inbox(st, &path), Message::Stderr(f.payload.to_vec())),
+        Kind::Notice => {
+            let notice = match f.decode::<Notice>() {
+                Ok(n) => n,
+                Err(e) => Notice::BadFrame(e),
+            };
+            match notice {
+                Notice::BadPid if h.id != 0 => {
+                    if let Some(p) = st.pending.get_mut(&h.id) {
+                        p.answer = Some(Answer::BadPid(path));
+                    }
+                }
+                Notice::StdinAck(n) => {
+                    let b = inbox(st, &path);
+                    b.stdin_inflight = b.stdin_inflight.saturating_sub(n.into());
+                }
+                other => {
+                    let b = inbox(st, &path);
+                    match other {
+                        Notice::Execd => {
+                            b.execd = true;
+                            b.stdin_inflight = 0;
+                        }
+                        Notice::StdinClosed => b.stdin_closed = true,
+                        Notice::StdoutClosed => b.stdout_closed = true,
+                        Notice::StderrClosed => b.stderr_closed = true,
+                        _ => {}
+                    }
+                    push(b, Message::Notice(other));
+                }
+            }
+        }
+        // Greeting (only first) and the client-to-port kinds: ignored.
+        _ => {}
+    }
+}
