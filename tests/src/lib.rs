@@ -119,3 +119,18 @@ pub fn wait_gone(
 pub fn raw(path: &[Pid]) -> Vec<i32> {
     path.iter().map(|p| p.as_raw()).collect()
 }
+
+/// Builds the tree the lifecycle tests tear down: loop processes `[a]` and
+/// `[a, d]`, and `sleep` exec'd at `[c]`, `[a, b]` and `[a, d, e]`.
+/// Returns `(loop pids, exec'd pids)`.
+pub fn build_tree(drv: &Drv) -> alcove_client::Result<(Vec<i32>, Vec<i32>)> {
+    let a = drv.fork(&[])?;
+    let c = drv.fork(&[])?;
+    let b = drv.fork(&[a])?;
+    let d = drv.fork(&[a])?;
+    let e = drv.fork(&[a, d])?;
+    for path in [vec![c], vec![a, b], vec![a, d, e]] {
+        drv.execvp(&path, "sleep", &["sleep", "1000"])?;
+    }
+    Ok((raw(&[a, d]), raw(&[c, b, e])))
+}

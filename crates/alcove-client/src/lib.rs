@@ -38,3 +38,12 @@ pub use alcove_sys::Errno;
 pub use drv::{Drv, Message};
 pub use error::{Error, Result};
 pub use options::{Options, Stderr};
+
+/// The `alcove` binary [`Drv::start`] runs when no
+/// [`Options::progname`] is given; see there for where it looks.
+pub fn find_port() -> Result<std::path::PathBuf> {
+    locate::find().map_err(|reason| Error::Start {
+        progname: "alcove".into(),
+        reason,
+    })
+}

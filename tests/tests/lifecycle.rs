@@ -1,0 +1,77 @@
+//! The tree goes away with its client: dropping the `Drv`, or killing the
+//! client with SIGKILL, leaves no loop process behind, and every exec'd
+//! program gets SIGTERM.
+//!
+//! This test process makes itself a child subreaper, so the processes of
+//! the tree end up as its own zombies and it can see how each ended. The
+//! tests share that state, so they run one at a time.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use alcove_tests::{Gone, become_subreaper, build_tree, drv, wait_gone};
+
+const SIGTERM: i32 = 15;
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn check_all_gone(loops: &[i32], execd: &[i32], port: Option<i32>) {
+    let mut all = loops.to_vec();
+    all.extend(execd);
+    all.extend(port);
+    let gone = wait_gone(&all, Duration::from_secs(20))
+        .unwrap_or_else(|alive| panic!("still alive (pid, state, ppid): {alive:?}"));
+    for pid in loops.iter().chain(&port) {
+        assert!(
+            matches!(gone[pid], Gone::Exited(0) | Gone::Vanished),
+            "loop process {pid}: {:?}",
+            gone[pid]
+        );
+    }
+    for pid in execd {
+        assert_eq!(gone[pid], Gone::Killed(SIGTERM), "exec'd process {pid}");
+    }
+}
+
+#[test]
+fn dropping_the_drv_ends_the_tree_and_terms_execd_programs() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    become_subreaper();
+    let drv = drv();
+    let (loops, execd) = build_tree(&drv).unwrap();
+    drop(drv);
+    check_all_gone(&loops, &execd, None);
+}
+
+#[test]
+fn sigkill_of_the_client_ends_the_tree_and_terms_execd_programs() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    become_subreaper();
+    let mut client = Command::new(env!("CARGO_BIN_EXE_tree_client"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting tree_client");
+    let mut line = String::new();
+    BufReader::new(client.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let field = |name: &str| -> Vec<i32> {
+        let value = line
+            .split_whitespace()
+            .find_map(|f| f.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name}= in {line:?}"));
+        value.split(',').map(|p| p.parse().unwrap()).collect()
+    };
+    let (port, loops, execd) = (field("port")[0], field("loops"), field("execd"));
+    assert_eq!(execd.len(), 3, "{line}");
+
+    client.kill().unwrap();
+    let status = client.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    check_all_gone(&loops, &execd, Some(port));
+}

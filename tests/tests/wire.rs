@@ -1,0 +1,208 @@
+//! Bad input on the wire: each bad frame gets a clear answer, and the
+//! tree goes on serving the frames after it.
+
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use alcove_proto::{
+    Call, CallError, Error, Kind, MAX_FRAME, Notice, Pid, Reassembler, Reply, encode_frame,
+    encode_message,
+};
+
+/// A frame as the test sees it: header and payload, owned.
+#[derive(Debug)]
+struct Frame {
+    kind: Kind,
+    id: u64,
+    path: Vec<Pid>,
+    payload: Vec<u8>,
+}
+
+struct Port {
+    child: Child,
+    stdin: ChildStdin,
+    frames: Receiver<Frame>,
+}
+
+impl Port {
+    fn start() -> Port {
+        let bin = alcove_client::find_port().expect("the alcove binary");
+        let mut child = Command::new(bin)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("starting alcove");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, frames) = channel();
+        std::thread::spawn(move || {
+            let mut rx = Reassembler::new();
+            loop {
+                while let Some(f) = rx.next_frame() {
+                    let f = f.expect("the port writes well-formed frames");
+                    let frame = Frame {
+                        kind: f.header.kind,
+                        id: f.header.id,
+                        path: f.header.pids().collect(),
+                        payload: f.payload.to_vec(),
+                    };
+                    if tx.send(frame).is_err() {
+                        return;
+                    }
+                }
+                match stdout.read(rx.spare(4096)) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => rx.commit(n),
+                }
+            }
+        });
+        let mut port = Port {
+            child,
+            stdin,
+            frames,
+        };
+        assert_eq!(port.next().kind, Kind::Greeting);
+        port
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn call(&mut self, id: u64, path: &[Pid], call: &Call) {
+        let mut v = Vec::new();
+        encode_message(&mut v, Kind::Call, id, path, call).unwrap();
+        self.send(&v);
+    }
+
+    fn next(&mut self) -> Frame {
+        self.frames
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a frame from the port within 30 s")
+    }
+
+    fn reply(&mut self, id: u64) -> Result<Reply, CallError> {
+        let f = self.next();
+        assert_eq!((f.kind, f.id), (Kind::Reply, id), "{f:?}");
+        postcard::from_bytes(&f.payload).unwrap()
+    }
+
+    fn notice(&mut self) -> (u64, Vec<Pid>, Notice) {
+        let f = self.next();
+        assert_eq!(f.kind, Kind::Notice, "{f:?}");
+        (f.id, f.path, postcard::from_bytes(&f.payload).unwrap())
+    }
+
+    /// The tree still serves calls, at the port and at `path`.
+    fn healthy(&mut self, path: &[Pid]) {
+        self.call(900, &[], &Call::Getpid);
+        assert!(matches!(self.reply(900), Ok(Reply::Pid(_))));
+        self.call(901, path, &Call::Getpid);
+        assert_eq!(self.reply(901), Ok(Reply::Pid(*path.last().unwrap())));
+    }
+}
+
+impl Drop for Port {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fork(port: &mut Port) -> Pid {
+    port.call(1, &[], &Call::Fork);
+    match port.reply(1) {
+        Ok(Reply::Pid(p)) => p,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn oversize_empty_and_unknown_frames_get_notices_and_the_stream_goes_on() {
+    let mut port = Port::start();
+    let c = fork(&mut port);
+
+    // Oversize: the announced body is skipped as it arrives.
+    let len = MAX_FRAME as u32 + 1;
+    let mut bytes = len.to_le_bytes().to_vec();
+    bytes.resize(4 + len as usize, 0xab);
+    port.send(&bytes);
+    let (id, path, n) = port.notice();
+    assert_eq!((id, path), (0, vec![]));
+    assert!(
+        matches!(n, Notice::BadFrame(Error::Oversize { .. })),
+        "{n:?}"
+    );
+
+    port.send(&0u32.to_le_bytes());
+    assert_eq!(port.notice().2, Notice::BadFrame(Error::Empty));
+
+    port.send(&[3, 0, 0, 0, 99, 0, 0]);
+    assert_eq!(port.notice().2, Notice::BadFrame(Error::UnknownKind(99)));
+
+    // A frame of a kind that only goes up.
+    let mut v = Vec::new();
+    encode_frame(&mut v, Kind::Stdout, 5, &[], b"x").unwrap();
+    port.send(&v);
+    let (id, _, n) = port.notice();
+    assert_eq!(id, 5);
+    assert!(matches!(n, Notice::BadFrame(Error::Header(_))), "{n:?}");
+
+    port.healthy(&[c]);
+}
+
+#[test]
+fn malformed_calls_are_answered_at_the_port_and_below_it() {
+    let mut port = Port::start();
+    let c = fork(&mut port);
+    for path in [vec![], vec![c]] {
+        for payload in [&[200u8][..], &[2, 0xff], &[]] {
+            let mut v = Vec::new();
+            encode_frame(&mut v, Kind::Call, 40, &path, payload).unwrap();
+            port.send(&v);
+            let f = port.next();
+            assert_eq!((f.kind, f.id, &f.path), (Kind::Reply, 40, &path), "{f:?}");
+            let r: Result<Reply, CallError> = postcard::from_bytes(&f.payload).unwrap();
+            assert!(
+                matches!(r, Err(CallError::Malformed(_))),
+                "{payload:?}: {r:?}"
+            );
+        }
+    }
+    port.healthy(&[c]);
+}
+
+#[test]
+fn stdin_and_credit_for_loop_processes_are_refused() {
+    let mut port = Port::start();
+    let c = fork(&mut port);
+    for path in [vec![], vec![c]] {
+        let mut v = Vec::new();
+        encode_frame(&mut v, Kind::Stdin, 0, &path, b"not for a loop").unwrap();
+        port.send(&v);
+        let (_, at, n) = port.notice();
+        assert_eq!((at, n), (path.clone(), Notice::NotExecd));
+    }
+    let mut v = Vec::new();
+    encode_message(&mut v, Kind::Credit, 0, &[c], &1000u32).unwrap();
+    port.send(&v);
+    assert_eq!(port.notice(), (0, vec![c], Notice::NotExecd));
+    port.healthy(&[c]);
+}
+
+#[test]
+fn bad_pids_name_the_call_they_refuse() {
+    let mut port = Port::start();
+    let c = fork(&mut port);
+    port.call(77, &[c, Pid::from_raw(1)], &Call::Getpid);
+    assert_eq!(
+        port.notice(),
+        (77, vec![c, Pid::from_raw(1)], Notice::BadPid)
+    );
+    port.call(78, &[Pid::from_raw(-1)], &Call::Getpid);
+    assert_eq!(port.notice(), (78, vec![Pid::from_raw(-1)], Notice::BadPid));
+    port.healthy(&[c]);
+}
