@@ -33,7 +33,7 @@ mod error;
 mod locate;
 mod options;
 
-pub use alcove_proto::{Event, Notice, Opt, Path, Pid};
+pub use alcove_proto::{Event, Field, Notice, Opt, Path, Pid, PrctlArg, Rlimit, SigHandler};
 pub use alcove_sys::Errno;
 pub use drv::{Drv, Message};
 pub use error::{Error, Result};

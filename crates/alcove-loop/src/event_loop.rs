@@ -4,15 +4,15 @@
 //! and writes descriptors, forks, execs and reaps.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use alcove_proto::{
     Call, CallError, Error as ProtoError, FrameRef, Greeting, HeaderRef, Kind, Notice,
-    PROTOCOL_VERSION, Pid, Prefix, Reassembler, Reply, encode_message,
+    PROTOCOL_VERSION, Pid, Prefix, Reassembler, Reply, SigHandler, encode_message,
 };
 use alcove_sys::process::{Exit, Forked};
 use alcove_sys::signal::{self, Disposition, NSIG};
-use alcove_sys::{Errno, fd};
+use alcove_sys::{Errno, fd, fs};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
@@ -435,9 +435,87 @@ impl Core {
                     .collect(),
             )),
             Call::Eof { pid } => self.eof(pid).map(|()| Reply::Ok),
+            Call::Close { fd } => self.user_fd(fd).and_then(|_| {
+                // SAFETY: not one of the loop's descriptors (checked), so
+                // nothing in this process owns it but the client.
+                unsafe { fs::close(fd) }
+                    .map(|()| Reply::Ok)
+                    .map_err(|e| CallError::Errno(e.raw()))
+            }),
+            Call::Read { fd, count } => self.user_fd(fd).and_then(|fd| {
+                let max = alcove_proto::MAX_PAYLOAD as u64 - 64;
+                if count > max {
+                    return Err(CallError::BadArg(format!(
+                        "read of {count} bytes: the largest reply holds {max}"
+                    )));
+                }
+                fs::read(fd, count as usize)
+                    .map(|b| Reply::Bytes(alcove_proto::ByteBuf(b)))
+                    .map_err(|e| CallError::Errno(e.raw()))
+            }),
+            Call::Write { fd, data } => self.user_fd(fd).and_then(|fd| {
+                fs::write(fd, data.as_slice())
+                    .map(|n| Reply::Int(n as i64))
+                    .map_err(|e| CallError::Errno(e.raw()))
+            }),
+            Call::Sigaction { signum, handler } => self.sigaction(signum, handler),
             other => serve::serve(other),
         };
         self.reply(id, &[], result);
+    }
+
+    /// A descriptor the client may use: not 0 or 1 (the protocol's), nor
+    /// any the loop holds for itself or its children.
+    fn user_fd(&self, fd: i32) -> Result<BorrowedFd<'static>, CallError> {
+        if fd < 0 {
+            return Err(CallError::Errno(Errno::EBADF.raw()));
+        }
+        let own = match fd {
+            0 => Some("stdin, its protocol input"),
+            1 => Some("stdout, its protocol output"),
+            _ => self
+                .internal_fds()
+                .contains(&fd)
+                .then_some("poller, signal pipe, control pipe or child pipes"),
+        };
+        if let Some(what) = own {
+            return Err(CallError::BadArg(format!(
+                "descriptor {fd} is the loop's own ({what})"
+            )));
+        }
+        // SAFETY: a number the loop does not own; the kernel answers EBADF
+        // if nothing is open there.
+        Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    }
+
+    fn sigaction(&mut self, signum: i32, handler: Option<SigHandler>) -> Result<Reply, CallError> {
+        if signum == SIGCHLD {
+            return Err(CallError::BadArg(
+                "SIGCHLD is governed by the sigchld option (setopt), not sigaction".into(),
+            ));
+        }
+        let current = match signal::disposition(signum).map_err(|e| CallError::Errno(e.raw()))? {
+            Disposition::Trap => SigHandler::Trap,
+            Disposition::Ignore => SigHandler::Ign,
+            Disposition::Default | Disposition::Other => SigHandler::Dfl,
+        };
+        if let Some(h) = handler {
+            if signum == SIGPIPE && h == SigHandler::Dfl {
+                return Err(CallError::BadArg(
+                    "SIGPIPE stays ignored or trapped in a loop process (a write to a closed pipe \
+                     would kill it); exec resets it to the default"
+                        .into(),
+                ));
+            }
+            let d = match h {
+                SigHandler::Dfl => Disposition::Default,
+                SigHandler::Ign => Disposition::Ignore,
+                SigHandler::Trap => Disposition::Trap,
+            };
+            signal::sigaction(signum, d).map_err(|e| CallError::Errno(e.raw()))?;
+            self.trapped[signum as usize] = h == SigHandler::Trap;
+        }
+        Ok(Reply::Handler(current))
     }
 
     fn eof(&mut self, pid: Pid) -> Result<(), CallError> {

@@ -42,6 +42,10 @@ pub mod route;
 
 #[allow(unsafe_code, reason = "fork and clone of the single-threaded loop")]
 mod event_loop;
+#[allow(
+    unsafe_code,
+    reason = "environment changes and prctl in the single-threaded loop"
+)]
 mod serve;
 
 pub use event_loop::{Config, Loop};

@@ -1,24 +1,168 @@
 //! Calls that need nothing of the loop's state: each is a syscall (or a
-//! few) in this process.
+//! few) in this process. The loop keeps the calls that touch its own
+//! descriptors, signals or children.
 
-use alcove_proto::{ByteBuf, Call, CallError, Pid, Reply};
-use alcove_sys::Errno;
+use alcove_proto::{ByteBuf, Call, CallError, Field, Pid, PrctlArg, Reply, Rlimit, Table};
+use alcove_sys::{Errno, cred, env, fs, mount, ns, rlimit, tables};
 
 fn errno(e: Errno) -> CallError {
     CallError::Errno(e.raw())
+}
+
+fn ok(r: Result<(), Errno>) -> Result<Reply, CallError> {
+    r.map(|()| Reply::Ok).map_err(errno)
+}
+
+fn table(t: Table) -> &'static alcove_sys::table::Table {
+    match t {
+        Table::Clone => &tables::CLONE,
+        Table::File => &tables::FILE,
+        Table::Mount => &tables::MOUNT,
+        Table::Prctl => &tables::PRCTL,
+        Table::Rlimit => &tables::RLIMIT,
+        Table::Signal => &tables::SIGNAL,
+        Table::Errno => &tables::ERRNO,
+    }
 }
 
 /// Performs `call` in this process.
 pub fn serve(call: Call) -> Result<Reply, CallError> {
     match call {
         Call::Getpid => Ok(Reply::Pid(Pid::from_raw(alcove_sys::process::getpid()))),
-        Call::Kill { pid, signal } => alcove_sys::process::kill(pid, signal)
-            .map(|()| Reply::Ok)
-            .map_err(errno),
+        Call::Kill { pid, signal } => ok(alcove_sys::process::kill(pid, signal)),
         Call::Version => Ok(Reply::Bytes(ByteBuf::from(crate::VERSION))),
+        Call::Chdir { path } => ok(fs::chdir(path.as_slice())),
+        Call::Chmod { path, mode } => ok(fs::chmod(path.as_slice(), mode)),
+        Call::Chown { path, uid, gid } => ok(fs::chown(path.as_slice(), uid, gid)),
+        Call::Chroot { path } => ok(fs::chroot(path.as_slice())),
+        // SAFETY: the loop is single-threaded.
+        Call::Clearenv => ok(unsafe { env::clearenv() }),
+        Call::Environ => Ok(Reply::List(
+            env::environ().into_iter().map(ByteBuf).collect(),
+        )),
+        Call::Getcwd => fs::getcwd()
+            .map(|p| Reply::Bytes(ByteBuf(p)))
+            .map_err(errno),
+        Call::Getenv { name } => Ok(Reply::MaybeBytes(env::getenv(name.as_slice()).map(ByteBuf))),
+        Call::Getgid => Ok(Reply::Int(cred::getgid().into())),
+        Call::Gethostname => ns::gethostname()
+            .map(|h| Reply::Bytes(ByteBuf(h)))
+            .map_err(errno),
+        Call::Getrlimit { resource } => rlimit::getrlimit(resource)
+            .map(|l| {
+                Reply::Rlimit(Rlimit {
+                    cur: l.cur,
+                    max: l.max,
+                })
+            })
+            .map_err(errno),
+        Call::Getuid => Ok(Reply::Int(cred::getuid().into())),
+        Call::Mkdir { path, mode } => ok(fs::mkdir(path.as_slice(), mode)),
+        Call::Mount {
+            source,
+            target,
+            fstype,
+            flags,
+            data,
+        } => ok(mount::mount(
+            source.as_slice(),
+            target.as_slice(),
+            fstype.as_slice(),
+            flags,
+            data.as_slice(),
+        )),
+        Call::Open { path, flags, mode } => fs::open(path.as_slice(), flags, mode)
+            .map(|fd| Reply::Int(fd.into()))
+            .map_err(errno),
+        Call::Prctl { option, args } => prctl(option, args),
+        Call::Readdir { path } => fs::readdir(path.as_slice())
+            .map(|names| Reply::List(names.into_iter().map(ByteBuf).collect()))
+            .map_err(errno),
+        Call::Rmdir { path } => ok(fs::rmdir(path.as_slice())),
+        Call::Setenv {
+            name,
+            value,
+            overwrite,
+        } => {
+            // SAFETY: the loop is single-threaded.
+            ok(unsafe { env::setenv(name.as_slice(), value.as_slice(), overwrite) })
+        }
+        Call::Setgid { gid } => ok(cred::setgid(gid)),
+        Call::Sethostname { name } => ok(ns::sethostname(name.as_slice())),
+        Call::Setns { path, nstype } => ok(ns::setns(path.as_slice(), nstype)),
+        Call::Setrlimit { resource, limit } => ok(rlimit::setrlimit(
+            resource,
+            rlimit::Rlimit {
+                cur: limit.cur,
+                max: limit.max,
+            },
+        )),
+        Call::Setuid { uid } => ok(cred::setuid(uid)),
+        Call::Umount { path } => ok(mount::umount(path.as_slice())),
+        // SAFETY: the loop is single-threaded.
+        Call::Unsetenv { name } => ok(unsafe { env::unsetenv(name.as_slice()) }),
+        // SAFETY: the loop is single-threaded.
+        Call::Unshare { flags } => ok(unsafe { ns::unshare(flags) }),
+        Call::Constant { table: t, name } => table(t)
+            .lookup(&name)
+            .map(|v| Reply::Int(v as i64))
+            .map_err(|e| CallError::BadArg(e.to_string())),
+        Call::ConstantName { table: t, value } => table(t)
+            .name(value)
+            .map(|n| Reply::Bytes(ByteBuf::from(n)))
+            .ok_or_else(|| {
+                CallError::BadArg(format!("no {} has the value {value}", table(t).what()))
+            }),
+        Call::Define { names } => tables::define(&names)
+            .map(|v| Reply::Int(v as i64))
+            .map_err(|e| CallError::BadArg(e.to_string())),
         other => Err(CallError::BadArg(format!(
             "{} is not served here: it needs the loop's state",
             other.name()
         ))),
     }
+}
+
+fn prctl(option: i32, args: Vec<PrctlArg>) -> Result<Reply, CallError> {
+    use alcove_sys::prctl::{Arg, Field as SysField};
+    if args.len() > 4 {
+        return Err(CallError::BadArg(format!(
+            "prctl takes 4 arguments after the option, not {}",
+            args.len()
+        )));
+    }
+    let to_sys = |a: &PrctlArg| match a {
+        PrctlArg::Int(v) => Arg::Int(*v),
+        PrctlArg::Buf(b) => Arg::Buf(b.0.clone()),
+        PrctlArg::Struct(fields) => Arg::Struct(
+            fields
+                .iter()
+                .map(|f| match f {
+                    Field::Bytes(b) => SysField::Bytes(b.0.clone()),
+                    Field::Ptr(b) => SysField::Ptr(b.0.clone()),
+                })
+                .collect(),
+        ),
+    };
+    let mut sys: [Arg; 4] = std::array::from_fn(|i| args.get(i).map_or(Arg::Int(0), to_sys));
+    // SAFETY: the client drives this process entirely (it may exec any
+    // program in it); prctl does what it is asked, with padded buffers.
+    let ret = unsafe { alcove_sys::prctl::prctl(option, &mut sys) }.map_err(errno)?;
+    let back = sys
+        .into_iter()
+        .map(|a| match a {
+            Arg::Int(v) => PrctlArg::Int(v),
+            Arg::Buf(b) => PrctlArg::Buf(ByteBuf(b)),
+            Arg::Struct(fields) => PrctlArg::Struct(
+                fields
+                    .into_iter()
+                    .map(|f| match f {
+                        SysField::Bytes(b) => Field::Bytes(ByteBuf(b)),
+                        SysField::Ptr(b) => Field::Ptr(ByteBuf(b)),
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    Ok(Reply::Prctl { ret, args: back })
 }

@@ -47,7 +47,10 @@ mod pid;
 pub use error::Error;
 pub use frame::{FrameRef, Reassembler, encode_frame, encode_message};
 pub use header::{Header, HeaderRef, Kind, MAX_HEADER, MAX_PREFIX, Prefix};
-pub use message::{ByteBuf, Call, CallError, Event, Greeting, Notice, Opt, Reply, Rlimit};
+pub use message::{
+    ByteBuf, Call, CallError, Event, Field, Greeting, Notice, Opt, PrctlArg, Reply, Rlimit,
+    SigHandler, Table,
+};
 pub use pid::{Path, Pid};
 
 /// Version of the wire format described in `PROTOCOL.md`. The port sends

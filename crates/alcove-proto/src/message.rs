@@ -156,6 +156,206 @@ pub enum Call {
         /// The child.
         pid: Pid,
     },
+    /// `chdir(2)`.
+    Chdir {
+        /// The directory.
+        path: ByteBuf,
+    },
+    /// `chmod(2)`.
+    Chmod {
+        /// The file.
+        path: ByteBuf,
+        /// The mode bits.
+        mode: u32,
+    },
+    /// `chown(2)`.
+    Chown {
+        /// The file.
+        path: ByteBuf,
+        /// New owner.
+        uid: u32,
+        /// New group.
+        gid: u32,
+    },
+    /// `chroot(2)`.
+    Chroot {
+        /// The new root.
+        path: ByteBuf,
+    },
+    /// `clearenv(3)`.
+    Clearenv,
+    /// `close(2)` of a descriptor opened with [`Call::Open`] (or inherited);
+    /// the loop's own descriptors are refused.
+    Close {
+        /// The descriptor.
+        fd: i32,
+    },
+    /// `environ(7)`: the environment. Replies [`Reply::List`] of `NAME=value`.
+    Environ,
+    /// `getcwd(3)`. Replies [`Reply::Bytes`].
+    Getcwd,
+    /// `getenv(3)`. Replies [`Reply::MaybeBytes`].
+    Getenv {
+        /// The variable.
+        name: ByteBuf,
+    },
+    /// `getgid(2)`. Replies [`Reply::Int`].
+    Getgid,
+    /// `gethostname(2)`. Replies [`Reply::Bytes`].
+    Gethostname,
+    /// `getrlimit(2)`. Replies [`Reply::Rlimit`].
+    Getrlimit {
+        /// The `RLIMIT_*` resource.
+        resource: i32,
+    },
+    /// `getuid(2)`. Replies [`Reply::Int`].
+    Getuid,
+    /// `mkdir(2)`.
+    Mkdir {
+        /// The directory.
+        path: ByteBuf,
+        /// Its mode bits.
+        mode: u32,
+    },
+    /// `mount(2)`. Empty `source`, `fstype` or `data` are passed as NULL.
+    Mount {
+        /// What to mount.
+        source: ByteBuf,
+        /// Where.
+        target: ByteBuf,
+        /// Filesystem type.
+        fstype: ByteBuf,
+        /// `MS_*` flags.
+        flags: u64,
+        /// Filesystem options.
+        data: ByteBuf,
+    },
+    /// `open(2)`. Replies [`Reply::Int`], the descriptor.
+    Open {
+        /// The file.
+        path: ByteBuf,
+        /// `O_*` flags.
+        flags: i32,
+        /// Mode for a created file.
+        mode: u32,
+    },
+    /// `prctl(2)`. Replies [`Reply::Prctl`].
+    Prctl {
+        /// The `PR_*` option.
+        option: i32,
+        /// `arg2` to `arg5`; missing ones are 0.
+        args: Vec<PrctlArg>,
+    },
+    /// `read(2)`. Replies [`Reply::Bytes`].
+    Read {
+        /// The descriptor.
+        fd: i32,
+        /// At most this many bytes.
+        count: u64,
+    },
+    /// `readdir(3)` of a whole directory, `.` and `..` included. Replies
+    /// [`Reply::List`].
+    Readdir {
+        /// The directory.
+        path: ByteBuf,
+    },
+    /// `rmdir(2)`.
+    Rmdir {
+        /// The directory.
+        path: ByteBuf,
+    },
+    /// `setenv(3)`.
+    Setenv {
+        /// The variable.
+        name: ByteBuf,
+        /// Its value.
+        value: ByteBuf,
+        /// Replace an existing value.
+        overwrite: bool,
+    },
+    /// `setgid(2)`.
+    Setgid {
+        /// The group.
+        gid: u32,
+    },
+    /// `sethostname(2)`.
+    Sethostname {
+        /// The name.
+        name: ByteBuf,
+    },
+    /// `setns(2)` into the namespace of a `/proc/<pid>/ns/<ns>` file.
+    Setns {
+        /// The namespace file.
+        path: ByteBuf,
+        /// `CLONE_NEW*` type it must be, or 0 for any.
+        nstype: i32,
+    },
+    /// `setrlimit(2)`.
+    Setrlimit {
+        /// The `RLIMIT_*` resource.
+        resource: i32,
+        /// The new limit.
+        limit: Rlimit,
+    },
+    /// `setuid(2)`.
+    Setuid {
+        /// The user.
+        uid: u32,
+    },
+    /// `sigaction(2)`: what the process does with a signal. Replies
+    /// [`Reply::Handler`], the previous disposition. `SIGCHLD` is governed
+    /// by the `sigchld` option instead.
+    Sigaction {
+        /// The signal.
+        signum: i32,
+        /// The new disposition, or `None` to only ask.
+        handler: Option<SigHandler>,
+    },
+    /// `umount(2)`.
+    Umount {
+        /// The mount point.
+        path: ByteBuf,
+    },
+    /// `unsetenv(3)`.
+    Unsetenv {
+        /// The variable.
+        name: ByteBuf,
+    },
+    /// `unshare(2)` with `CLONE_NEW*` flags.
+    Unshare {
+        /// The flags.
+        flags: u64,
+    },
+    /// `write(2)`. Replies [`Reply::Int`], the bytes written.
+    Write {
+        /// The descriptor.
+        fd: i32,
+        /// The bytes.
+        data: ByteBuf,
+    },
+    /// The value of a constant in one of this process's tables. Replies
+    /// [`Reply::Int`].
+    Constant {
+        /// The table.
+        table: Table,
+        /// The name, in any case (`CLONE_NEWNS`, `clone_newns`).
+        name: String,
+    },
+    /// The name of a constant's value (first in table order). Replies
+    /// [`Reply::Bytes`].
+    ConstantName {
+        /// The table.
+        table: Table,
+        /// The value.
+        value: u64,
+    },
+    /// Constant names ORed together, each looked up in the clone, file,
+    /// mount, prctl, rlimit and signal tables in turn. Replies
+    /// [`Reply::Int`].
+    Define {
+        /// The names.
+        names: Vec<String>,
+    },
 }
 
 impl Call {
@@ -182,6 +382,40 @@ impl Call {
             Call::Pid => "pid",
             Call::Version => "version",
             Call::Eof { .. } => "eof",
+            Call::Chdir { .. } => "chdir",
+            Call::Chmod { .. } => "chmod",
+            Call::Chown { .. } => "chown",
+            Call::Chroot { .. } => "chroot",
+            Call::Clearenv => "clearenv",
+            Call::Close { .. } => "close",
+            Call::Environ => "environ",
+            Call::Getcwd => "getcwd",
+            Call::Getenv { .. } => "getenv",
+            Call::Getgid => "getgid",
+            Call::Gethostname => "gethostname",
+            Call::Getrlimit { .. } => "getrlimit",
+            Call::Getuid => "getuid",
+            Call::Mkdir { .. } => "mkdir",
+            Call::Mount { .. } => "mount",
+            Call::Open { .. } => "open",
+            Call::Prctl { .. } => "prctl",
+            Call::Read { .. } => "read",
+            Call::Readdir { .. } => "readdir",
+            Call::Rmdir { .. } => "rmdir",
+            Call::Setenv { .. } => "setenv",
+            Call::Setgid { .. } => "setgid",
+            Call::Sethostname { .. } => "sethostname",
+            Call::Setns { .. } => "setns",
+            Call::Setrlimit { .. } => "setrlimit",
+            Call::Setuid { .. } => "setuid",
+            Call::Sigaction { .. } => "sigaction",
+            Call::Umount { .. } => "umount",
+            Call::Unsetenv { .. } => "unsetenv",
+            Call::Unshare { .. } => "unshare",
+            Call::Write { .. } => "write",
+            Call::Constant { .. } => "constant",
+            Call::ConstantName { .. } => "constant_name",
+            Call::Define { .. } => "define",
         }
     }
 }
@@ -267,6 +501,73 @@ pub enum Reply {
     List(Vec<ByteBuf>),
     /// A resource limit.
     Rlimit(Rlimit),
+    /// Bytes, or nothing (`getenv` of an unset variable).
+    MaybeBytes(Option<ByteBuf>),
+    /// What `prctl(2)` returned, and its arguments as the kernel left them.
+    Prctl {
+        /// The return value.
+        ret: i64,
+        /// `arg2` to `arg5`, buffers re-read after the call.
+        args: Vec<PrctlArg>,
+    },
+    /// A signal disposition.
+    Handler(SigHandler),
+}
+
+/// An argument of `prctl(2)`: an integer, or memory the kernel reads or
+/// writes through a pointer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PrctlArg {
+    /// Passed as is.
+    Int(u64),
+    /// A pointer to a copy of these bytes; replied with what the kernel
+    /// left there.
+    Buf(ByteBuf),
+    /// A pointer to a C struct laid out from these fields in order (the
+    /// caller pads and aligns): bytes inline, or pointers to buffers of
+    /// their own. This is how a seccomp `struct sock_fprog` (a length and
+    /// a pointer to the filter) is passed.
+    Struct(Vec<Field>),
+}
+
+/// A field of a [`PrctlArg::Struct`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    /// Bytes laid out inline.
+    Bytes(ByteBuf),
+    /// A pointer-sized slot pointing to a copy of these bytes (NULL when
+    /// empty).
+    Ptr(ByteBuf),
+}
+
+/// What a process does with a signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigHandler {
+    /// `SIG_DFL`: the default action.
+    Dfl,
+    /// `SIG_IGN`: nothing.
+    Ign,
+    /// Caught, and reported as [`Event::Signal`] from the process's path.
+    Trap,
+}
+
+/// A table of constants a process can look names up in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Table {
+    /// `CLONE_*` flags (clone, unshare, setns).
+    Clone,
+    /// `O_*` flags of open.
+    File,
+    /// `MS_*` and `MNT_*` flags of mount and umount, with portable aliases.
+    Mount,
+    /// `PR_*` options and `SECCOMP_*` values of prctl.
+    Prctl,
+    /// `RLIMIT_*` resources.
+    Rlimit,
+    /// Signals.
+    Signal,
+    /// `errno` values.
+    Errno,
 }
 
 /// Why a call failed.
