@@ -141,6 +141,9 @@ impl Drop for Inner {
 /// share the port; when the last one is dropped, the port's stdin closes
 /// and the whole tree goes away (exec'd programs get `SIGTERM`).
 ///
+/// `drv.clone(path, flags)` is `clone(2)`; to copy the handle itself, write
+/// `Clone::clone(&drv)`.
+///
 /// Every call takes the fork path of the process that performs it first:
 /// `&[]` is the port, `&[p1]` its child `p1`, `&[p1, p2]` the child `p2` of
 /// `p1`.
