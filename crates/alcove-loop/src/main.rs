@@ -1,5 +1,6 @@
 //! `alcove`: the port. Started by a client with its stdin and stdout as the
 //! protocol's pipes.
+#![deny(unsafe_code)]
 
 use std::process::ExitCode;
 
@@ -40,7 +41,35 @@ fn parse() -> Result<Options, String> {
     Ok(opts)
 }
 
+/// `PATH` of a port started setuid, setgid or with file capabilities.
+pub const SECURE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A port started setuid (or setgid, or with file capabilities) runs with
+/// privileges its caller does not have: it keeps nothing of the caller's
+/// environment but `TERM`, and sets `PATH` to [`SECURE_PATH`], so that no
+/// `LD_*`, `PATH`, `IFS`, locale or `ALCOVE_*` variable of the caller
+/// reaches the port or what it execs; it sets the umask to 022.
+#[allow(unsafe_code, reason = "the environment is changed before anything else runs")]
+fn sanitize_secure_exec() {
+    if !alcove_sys::process::is_secure_exec() {
+        return;
+    }
+    let keep: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
+        .filter(|(k, _)| k == "TERM")
+        .collect();
+    // SAFETY: the port is single-threaded (it has not started anything).
+    unsafe {
+        let _ = alcove_sys::env::clearenv();
+        for (k, v) in keep {
+            std::env::set_var(k, v);
+        }
+        std::env::set_var("PATH", SECURE_PATH);
+    }
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+}
+
 fn main() -> ExitCode {
+    sanitize_secure_exec();
     let opts = match parse() {
         Ok(o) => o,
         Err(e) => {

@@ -202,3 +202,14 @@ fn exit_of(status: WaitStatus) -> Exit {
         _ => Exit::Status(status.as_raw()),
     }
 }
+
+/// Whether this program was started in secure-execution mode: setuid,
+/// setgid, or with file capabilities (`AT_SECURE` in the auxiliary
+/// vector). Such a program must not trust its caller's environment.
+///
+/// # References
+/// - [`getauxval(3)`](https://man7.org/linux/man-pages/man3/getauxval.3.html)
+pub fn is_secure_exec() -> bool {
+    // SAFETY: getauxval reads the auxiliary vector; AT_SECURE is a valid key.
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}
