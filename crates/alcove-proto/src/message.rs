@@ -520,8 +520,8 @@ pub enum Reply {
 pub enum PrctlArg {
     /// Passed as is.
     Int(u64),
-    /// A pointer to a copy of these bytes; replied with what the kernel
-    /// left there.
+    /// A pointer to a copy of these bytes (NULL when empty); replied with
+    /// what the kernel left there.
     Buf(ByteBuf),
     /// A pointer to a C struct laid out from these fields in order (the
     /// caller pads and aligns): bytes inline, or pointers to buffers of

@@ -10,9 +10,9 @@
 use std::collections::BTreeSet;
 
 use alcove_proto::{
-    ByteBuf, Call, CallError, Error, Event, FrameRef, Greeting, Header, HeaderRef, Kind,
-    LEN_PREFIX, MAX_FRAME, MAX_PATH, Notice, Opt, Path, Pid, Prefix, Reassembler, Reply, Rlimit,
-    encode_frame, encode_message,
+    ByteBuf, Call, CallError, Error, Event, Field, FrameRef, Greeting, Header, HeaderRef, Kind,
+    LEN_PREFIX, MAX_FRAME, MAX_PATH, Notice, Opt, Path, Pid, PrctlArg, Prefix, Reassembler, Reply,
+    Rlimit, SigHandler, Table, encode_frame, encode_message,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -60,6 +60,46 @@ fn opt() -> impl Strategy<Value = Opt> {
     select(Opt::ALL.to_vec())
 }
 
+fn field() -> impl Strategy<Value = Field> {
+    prop_oneof![bytes().prop_map(Field::Bytes), bytes().prop_map(Field::Ptr)]
+}
+
+fn prctl_arg() -> impl Strategy<Value = PrctlArg> {
+    prop_oneof![
+        any::<u64>().prop_map(PrctlArg::Int),
+        bytes().prop_map(PrctlArg::Buf),
+        vec(field(), 0..4).prop_map(PrctlArg::Struct),
+    ]
+}
+
+/// `arg2` to `arg5`, and sometimes one too many: the wire does not count.
+fn prctl_args() -> impl Strategy<Value = Vec<PrctlArg>> {
+    vec(prctl_arg(), 0..=5)
+}
+
+fn sig_handler() -> impl Strategy<Value = SigHandler> {
+    select(vec![SigHandler::Dfl, SigHandler::Ign, SigHandler::Trap])
+}
+
+fn table() -> impl Strategy<Value = Table> {
+    select(vec![
+        Table::Clone,
+        Table::File,
+        Table::Mount,
+        Table::Prctl,
+        Table::Rlimit,
+        Table::Signal,
+        Table::Errno,
+    ])
+}
+
+prop_compose! {
+    fn rlimit()(cur in proptest::option::of(any::<u64>()),
+                max in proptest::option::of(any::<u64>())) -> Rlimit {
+        Rlimit { cur, max }
+    }
+}
+
 fn call() -> impl Strategy<Value = Call> {
     prop_oneof![
         Just(Call::Fork),
@@ -75,14 +115,62 @@ fn call() -> impl Strategy<Value = Call> {
         Just(Call::Pid),
         Just(Call::Version),
         pid().prop_map(|pid| Call::Eof { pid }),
+        bytes().prop_map(|path| Call::Chdir { path }),
+        (bytes(), any::<u32>()).prop_map(|(path, mode)| Call::Chmod { path, mode }),
+        (bytes(), any::<u32>(), any::<u32>()).prop_map(|(path, uid, gid)| Call::Chown {
+            path,
+            uid,
+            gid
+        }),
+        bytes().prop_map(|path| Call::Chroot { path }),
+        Just(Call::Clearenv),
+        any::<i32>().prop_map(|fd| Call::Close { fd }),
+        Just(Call::Environ),
+        Just(Call::Getcwd),
+        bytes().prop_map(|name| Call::Getenv { name }),
+        Just(Call::Getgid),
+        Just(Call::Gethostname),
+        any::<i32>().prop_map(|resource| Call::Getrlimit { resource }),
+        Just(Call::Getuid),
+        (bytes(), any::<u32>()).prop_map(|(path, mode)| Call::Mkdir { path, mode }),
+        (bytes(), bytes(), bytes(), any::<u64>(), bytes()).prop_map(
+            |(source, target, fstype, flags, data)| Call::Mount {
+                source,
+                target,
+                fstype,
+                flags,
+                data
+            }
+        ),
+        (bytes(), any::<i32>(), any::<u32>()).prop_map(|(path, flags, mode)| Call::Open {
+            path,
+            flags,
+            mode
+        }),
+        (any::<i32>(), prctl_args()).prop_map(|(option, args)| Call::Prctl { option, args }),
+        (any::<i32>(), any::<u64>()).prop_map(|(fd, count)| Call::Read { fd, count }),
+        bytes().prop_map(|path| Call::Readdir { path }),
+        bytes().prop_map(|path| Call::Rmdir { path }),
+        (bytes(), bytes(), any::<bool>()).prop_map(|(name, value, overwrite)| Call::Setenv {
+            name,
+            value,
+            overwrite
+        }),
+        any::<u32>().prop_map(|gid| Call::Setgid { gid }),
+        bytes().prop_map(|name| Call::Sethostname { name }),
+        (bytes(), any::<i32>()).prop_map(|(path, nstype)| Call::Setns { path, nstype }),
+        (any::<i32>(), rlimit()).prop_map(|(resource, limit)| Call::Setrlimit { resource, limit }),
+        any::<u32>().prop_map(|uid| Call::Setuid { uid }),
+        (any::<i32>(), proptest::option::of(sig_handler()))
+            .prop_map(|(signum, handler)| Call::Sigaction { signum, handler }),
+        bytes().prop_map(|path| Call::Umount { path }),
+        bytes().prop_map(|name| Call::Unsetenv { name }),
+        any::<u64>().prop_map(|flags| Call::Unshare { flags }),
+        (any::<i32>(), bytes()).prop_map(|(fd, data)| Call::Write { fd, data }),
+        (table(), text()).prop_map(|(table, name)| Call::Constant { table, name }),
+        (table(), any::<u64>()).prop_map(|(table, value)| Call::ConstantName { table, value }),
+        vec(text(), 0..4).prop_map(|names| Call::Define { names }),
     ]
-}
-
-prop_compose! {
-    fn rlimit()(cur in proptest::option::of(any::<u64>()),
-                max in proptest::option::of(any::<u64>())) -> Rlimit {
-        Rlimit { cur, max }
-    }
 }
 
 fn reply() -> impl Strategy<Value = Reply> {
@@ -94,6 +182,9 @@ fn reply() -> impl Strategy<Value = Reply> {
         bytes().prop_map(Reply::Bytes),
         vec(bytes(), 0..4).prop_map(Reply::List),
         rlimit().prop_map(Reply::Rlimit),
+        proptest::option::of(bytes()).prop_map(Reply::MaybeBytes),
+        (any::<i64>(), prctl_args()).prop_map(|(ret, args)| Reply::Prctl { ret, args }),
+        sig_handler().prop_map(Reply::Handler),
     ]
 }
 
@@ -296,6 +387,40 @@ fn call_index(c: &Call) -> u8 {
         Call::Pid => 9,
         Call::Version => 10,
         Call::Eof { .. } => 11,
+        Call::Chdir { .. } => 12,
+        Call::Chmod { .. } => 13,
+        Call::Chown { .. } => 14,
+        Call::Chroot { .. } => 15,
+        Call::Clearenv => 16,
+        Call::Close { .. } => 17,
+        Call::Environ => 18,
+        Call::Getcwd => 19,
+        Call::Getenv { .. } => 20,
+        Call::Getgid => 21,
+        Call::Gethostname => 22,
+        Call::Getrlimit { .. } => 23,
+        Call::Getuid => 24,
+        Call::Mkdir { .. } => 25,
+        Call::Mount { .. } => 26,
+        Call::Open { .. } => 27,
+        Call::Prctl { .. } => 28,
+        Call::Read { .. } => 29,
+        Call::Readdir { .. } => 30,
+        Call::Rmdir { .. } => 31,
+        Call::Setenv { .. } => 32,
+        Call::Setgid { .. } => 33,
+        Call::Sethostname { .. } => 34,
+        Call::Setns { .. } => 35,
+        Call::Setrlimit { .. } => 36,
+        Call::Setuid { .. } => 37,
+        Call::Sigaction { .. } => 38,
+        Call::Umount { .. } => 39,
+        Call::Unsetenv { .. } => 40,
+        Call::Unshare { .. } => 41,
+        Call::Write { .. } => 42,
+        Call::Constant { .. } => 43,
+        Call::ConstantName { .. } => 44,
+        Call::Define { .. } => 45,
     }
 }
 
@@ -308,6 +433,44 @@ fn reply_index(r: &Reply) -> u8 {
         Reply::Bytes(_) => 4,
         Reply::List(_) => 5,
         Reply::Rlimit(_) => 6,
+        Reply::MaybeBytes(_) => 7,
+        Reply::Prctl { .. } => 8,
+        Reply::Handler(_) => 9,
+    }
+}
+
+fn prctl_arg_index(a: &PrctlArg) -> u8 {
+    match a {
+        PrctlArg::Int(_) => 0,
+        PrctlArg::Buf(_) => 1,
+        PrctlArg::Struct(_) => 2,
+    }
+}
+
+fn field_index(f: &Field) -> u8 {
+    match f {
+        Field::Bytes(_) => 0,
+        Field::Ptr(_) => 1,
+    }
+}
+
+fn sig_handler_index(h: &SigHandler) -> u8 {
+    match h {
+        SigHandler::Dfl => 0,
+        SigHandler::Ign => 1,
+        SigHandler::Trap => 2,
+    }
+}
+
+fn table_index(t: &Table) -> u8 {
+    match t {
+        Table::Clone => 0,
+        Table::File => 1,
+        Table::Mount => 2,
+        Table::Prctl => 3,
+        Table::Rlimit => 4,
+        Table::Signal => 5,
+        Table::Errno => 6,
     }
 }
 
@@ -377,7 +540,17 @@ fn variants_seen<T: Serialize + std::fmt::Debug>(
 #[test]
 fn strategies_cover_every_variant_with_its_wire_number() {
     let all = |n: u8| (0..n).map(|i| vec![i]).collect::<BTreeSet<_>>();
-    assert_eq!(variants_seen(call(), |c| vec![call_index(c)], 1), all(12));
+    assert_eq!(variants_seen(call(), |c| vec![call_index(c)], 1), all(46));
+    assert_eq!(
+        variants_seen(prctl_arg(), |a| vec![prctl_arg_index(a)], 1),
+        all(3)
+    );
+    assert_eq!(variants_seen(field(), |f| vec![field_index(f)], 1), all(2));
+    assert_eq!(
+        variants_seen(sig_handler(), |h| vec![sig_handler_index(h)], 1),
+        all(3)
+    );
+    assert_eq!(variants_seen(table(), |t| vec![table_index(t)], 1), all(7));
     assert_eq!(variants_seen(event(), |e| vec![event_index(e)], 1), all(3));
     assert_eq!(variants_seen(error(), |e| vec![error_index(e)], 1), all(7));
     assert_eq!(
@@ -392,7 +565,7 @@ fn strategies_cover_every_variant_with_its_wire_number() {
         },
         2,
     );
-    let mut want: BTreeSet<Vec<u8>> = (0..7).map(|i| vec![0, i]).collect();
+    let mut want: BTreeSet<Vec<u8>> = (0..10).map(|i| vec![0, i]).collect();
     want.extend((0..6).map(|i| vec![1, i]));
     assert_eq!(replies, want);
     let opts: BTreeSet<u8> = Opt::ALL
