@@ -49,14 +49,16 @@ pub const SECURE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 /// environment but `TERM`, and sets `PATH` to [`SECURE_PATH`], so that no
 /// `LD_*`, `PATH`, `IFS`, locale or `ALCOVE_*` variable of the caller
 /// reaches the port or what it execs; it sets the umask to 022.
-#[allow(unsafe_code, reason = "the environment is changed before anything else runs")]
+#[allow(
+    unsafe_code,
+    reason = "the environment is changed before anything else runs"
+)]
 fn sanitize_secure_exec() {
     if !alcove_sys::process::is_secure_exec() {
         return;
     }
-    let keep: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
-        .filter(|(k, _)| k == "TERM")
-        .collect();
+    let keep: Vec<(std::ffi::OsString, std::ffi::OsString)> =
+        std::env::vars_os().filter(|(k, _)| k == "TERM").collect();
     // SAFETY: the port is single-threaded (it has not started anything).
     unsafe {
         let _ = alcove_sys::env::clearenv();
