@@ -937,12 +937,7 @@ impl Drv {
 
     fn output(&self, path: &[Pid], timeout: Duration, stdout: bool) -> Result<Option<Vec<u8>>> {
         let call = if stdout { "stdout" } else { "stderr" };
-        let p = Path::from(path);
-        let deadline = deadline(Some(timeout));
-        let shared = &self.inner.shared;
-        let mut st = shared.lock();
-        loop {
-            let b = inbox(&mut st, &p);
+        self.take(call, path, timeout, |b| {
             let mut data: Option<Vec<u8>> = None;
             b.items.retain_mut(|m| match (m, stdout) {
                 (Message::Stdout(d), true) | (Message::Stderr(d), false) => {
@@ -954,90 +949,77 @@ impl Drv {
                 }
                 _ => true,
             });
-            if let Some(data) = data {
-                let credit = b.execd.then(|| take_credit(b, data.len())).flatten();
-                drop(st);
-                if let Some(n) = credit {
-                    self.grant(&p, n);
-                }
-                return Ok(Some(data));
-            }
             let closed = if stdout {
                 b.stdout_closed
             } else {
                 b.stderr_closed
             };
-            if closed {
-                return Err(Error::Closed { call, path: p });
+            match data {
+                Some(d) => Taken::Item(d.len(), d),
+                None if closed => Taken::Closed,
+                None => Taken::Nothing,
             }
-            if let Some(reason) = self.gone_reason(&st) {
-                return Err(Error::PortGone {
-                    call,
-                    path: p,
-                    reason,
-                });
-            }
-            let (g, more) = shared.wait(st, deadline);
-            st = g;
-            if !more {
-                return Ok(None);
-            }
-        }
+        })
     }
 
     /// The next event of the process at `path` (a trapped signal, or a
     /// child's exit status or termination signal, reported by its parent on
     /// the child's path), waiting up to `timeout`.
     pub fn event(&self, path: &[Pid], timeout: Duration) -> Result<Option<Event>> {
-        let p = Path::from(path);
-        let deadline = deadline(Some(timeout));
-        let shared = &self.inner.shared;
-        let mut st = shared.lock();
-        loop {
-            let b = inbox(&mut st, &p);
-            if let Some(i) = b.items.iter().position(|m| matches!(m, Message::Event(_))) {
-                if let Some(Message::Event(e)) = b.items.remove(i) {
-                    return Ok(Some(e));
-                }
+        self.take("event", path, timeout, |b| {
+            let i = b.items.iter().position(|m| matches!(m, Message::Event(_)));
+            match i.and_then(|i| b.items.remove(i)) {
+                Some(Message::Event(e)) => Taken::Item(0, e),
+                _ => Taken::Nothing,
             }
-            if let Some(reason) = self.gone_reason(&st) {
-                return Err(Error::PortGone {
-                    call: "event",
-                    path: p,
-                    reason,
-                });
-            }
-            let (g, more) = shared.wait(st, deadline);
-            st = g;
-            if !more {
-                return Ok(None);
-            }
-        }
+        })
     }
 
     /// The next message about the process at `path`, whatever its kind, in
     /// the order the tree sent them, waiting up to `timeout`.
     pub fn recv(&self, path: &[Pid], timeout: Duration) -> Result<Option<Message>> {
+        self.take("recv", path, timeout, |b| match b.items.pop_front() {
+            Some(Message::Stdout(d)) => Taken::Item(d.len(), Message::Stdout(d)),
+            Some(Message::Stderr(d)) => Taken::Item(d.len(), Message::Stderr(d)),
+            Some(m) => Taken::Item(0, m),
+            None => Taken::Nothing,
+        })
+    }
+
+    /// Waits, up to `timeout`, until `find` takes something from the inbox
+    /// of `path`; grants credit for the output it consumed.
+    fn take<T>(
+        &self,
+        call: &'static str,
+        path: &[Pid],
+        timeout: Duration,
+        mut find: impl FnMut(&mut Inbox) -> Taken<T>,
+    ) -> Result<Option<T>> {
         let p = Path::from(path);
         let deadline = deadline(Some(timeout));
         let shared = &self.inner.shared;
         let mut st = shared.lock();
         loop {
             let b = inbox(&mut st, &p);
-            if let Some(m) = b.items.pop_front() {
-                let credit = match &m {
-                    Message::Stdout(d) | Message::Stderr(d) if b.execd => take_credit(b, d.len()),
-                    _ => None,
-                };
-                drop(st);
-                if let Some(n) = credit {
-                    self.grant(&p, n);
+            match find(b) {
+                Taken::Nothing => {}
+                Taken::Closed => return Err(Error::Closed { call, path: p }),
+                Taken::Item(consumed, item) => {
+                    let credit = if b.execd && consumed > 0 {
+                        take_credit(b, consumed)
+                    } else {
+                        None
+                    };
+                    drop(st);
+                    if let Some(n) = credit {
+                        self.grant(&p, n);
+                    }
+                    return Ok(Some(item));
                 }
-                return Ok(Some(m));
             }
             if let Some(reason) = self.gone_reason(&st) {
                 return Err(Error::PortGone {
-                    call: "recv",
+                    call,
                     path: p,
                     reason,
                 });
@@ -1059,6 +1041,16 @@ impl Drv {
             let _ = self.send_frame("credit", path, &frame);
         }
     }
+}
+
+/// What a search of an inbox found.
+enum Taken<T> {
+    /// Nothing yet.
+    Nothing,
+    /// The stream asked for is closed and drained.
+    Closed,
+    /// An item, and how many bytes of output taking it consumed.
+    Item(usize, T),
 }
 
 fn take_credit(b: &mut Inbox, n: usize) -> Option<u64> {
