@@ -13,12 +13,13 @@
 //! linked: Debian's `busybox-static` is. chroot and setuid need root: run
 //! it as root, or it starts the port with `sudo -n`.
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use alcove_client::{Drv, Event, Message, Options, Pid, Rlimit};
+use alcove_client::{Drv, Event, Pid, Rlimit};
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+mod common;
+
+use common::{Result, argv, id, relay};
 
 /// RLIMIT_FSIZE 0: no file can grow; RLIMIT_NOFILE 0: none can be opened;
 /// RLIMIT_NPROC 1: no process can be forked by the sandbox's user.
@@ -53,25 +54,6 @@ fn drop_privs(drv: &Drv, child: Pid, id: u32) -> Result<()> {
     drv.setgid(&[child], id)?;
     drv.setuid(&[child], id)?;
     Ok(())
-}
-
-/// A random, high UID/GID unlikely to belong to anyone.
-fn id() -> u32 {
-    let mut b = [0u8; 2];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut b);
-    }
-    0xf000_0000 + u32::from(u16::from_ne_bytes(b))
-}
-
-/// `["/bin/busybox", "sh"]` runs `/busybox sh` chrooted in `/bin`.
-fn argv(argv: &[String]) -> Result<(String, Vec<String>)> {
-    let arg0 = std::path::Path::new(argv.first().ok_or("no command")?);
-    let dir = arg0.parent().ok_or("the command needs a directory")?;
-    let name = arg0.file_name().ok_or("the command needs a name")?;
-    let mut args = vec![format!("/{}", name.to_string_lossy())];
-    args.extend(argv[1..].iter().cloned());
-    Ok((dir.to_string_lossy().into_owned(), args))
 }
 
 /// Forks a child of the port, sandboxes it and execs `command` there.
@@ -144,40 +126,15 @@ fn session(drv: &Drv) -> Result<()> {
     Ok(())
 }
 
-/// Runs `command` in a sandbox with our stdin, stdout and stderr; exits
-/// with its status.
+/// Runs `command` in a sandbox with our stdio; returns its exit status.
 fn run(drv: &Drv, command: &[String]) -> Result<i32> {
     let child = sandbox(drv, command)?;
-    let input = Clone::clone(drv);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16 << 10];
-        let mut stdin = std::io::stdin();
-        while let Ok(n @ 1..) = stdin.read(&mut buf) {
-            if input.stdin(&[child], &buf[..n]).is_err() {
-                return;
-            }
-        }
-        let _ = input.eof(&[child]);
-    });
-    loop {
-        match drv.recv(&[child], Duration::from_secs(3600))? {
-            Some(Message::Stdout(d)) => std::io::stdout().write_all(&d)?,
-            Some(Message::Stderr(d)) => std::io::stderr().write_all(&d)?,
-            Some(Message::Event(Event::ExitStatus { status })) => return Ok(status),
-            Some(Message::Event(Event::TermSig { signum })) => return Ok(128 + signum),
-            _ => {}
-        }
-        std::io::stdout().flush()?;
-    }
+    relay(drv, child)
 }
 
 fn main() -> Result<()> {
     let command: Vec<String> = std::env::args().skip(1).collect();
-    let mut opts = Options::default();
-    if !rustix_is_root() {
-        opts = opts.exec("sudo -n");
-    }
-    let drv = Drv::start(opts)?;
+    let drv = Drv::start(common::privileged())?;
     if command.is_empty() {
         session(&drv)
     } else {
@@ -185,15 +142,4 @@ fn main() -> Result<()> {
         drop(drv);
         std::process::exit(status)
     }
-}
-
-fn rustix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
 }

@@ -13,24 +13,21 @@
 //! The cgroup works on v1, v2 or a hybrid, as the host has it (through
 //! alcove-cgroup). Needs root (or starts the port with `sudo -n`).
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use alcove_cgroup::{Cgroups, Limit};
-use alcove_client::{Drv, Event, Message, Options, Pid};
+use alcove_client::{Drv, Pid};
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+mod common;
+
+use common::{Result, argv, id, relay};
 
 /// The group every sandbox joins.
 const GROUP: &str = "alcove-nsex";
 
 /// At start: a cgroup for our sandboxes, pinned to CPU 0, with 16 MiB.
 fn start() -> Result<(Drv, Cgroups)> {
-    let mut opts = Options::default();
-    if !is_root() {
-        opts = opts.exec("sudo -n");
-    }
-    let drv = Drv::start(opts)?;
+    let drv = Drv::start(common::privileged())?;
     let cg = Cgroups::new(&drv, &[])?;
     cg.create(GROUP)?;
     cg.set_limit(GROUP, Limit::Cpus("0".into()))?;
@@ -41,23 +38,10 @@ fn start() -> Result<(Drv, Cgroups)> {
     Ok((drv, cg))
 }
 
-/// A random, high UID/GID unlikely to belong to anyone.
-fn id() -> u32 {
-    let mut b = [0u8; 2];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut b);
-    }
-    0xf000_0000 + u32::from(u16::from_ne_bytes(b))
-}
-
 /// Clones a child in new namespaces, puts it in the cgroup, chroots it
 /// into the directory of `command[0]`, drops its privileges and execs.
 fn sandbox(drv: &Drv, cg: &Cgroups, command: &[String]) -> Result<Pid> {
-    let arg0 = std::path::Path::new(command.first().ok_or("no command")?);
-    let dir = arg0.parent().ok_or("the command needs a directory")?;
-    let name = arg0.file_name().ok_or("the command needs a name")?;
-    let mut args = vec![format!("/{}", name.to_string_lossy())];
-    args.extend(command[1..].iter().cloned());
+    let (dir, args) = argv(command)?;
 
     let flags = drv.define(
         &[],
@@ -72,7 +56,7 @@ fn sandbox(drv: &Drv, cg: &Cgroups, command: &[String]) -> Result<Pid> {
     let child = drv.clone(&[], flags)?;
     cg.add(GROUP, child)?;
     drv.sethostname(&[child], format!("alcove{child}"))?;
-    drv.chroot(&[child], dir.as_os_str().as_encoded_bytes())?;
+    drv.chroot(&[child], &dir)?;
     drv.chdir(&[child], "/")?;
     let id = id();
     drv.setgid(&[child], id)?;
@@ -140,27 +124,7 @@ fn session(drv: &Drv, cg: &Cgroups) -> Result<()> {
 /// Runs `command` in a sandbox with our stdio; returns its exit status.
 fn run(drv: &Drv, cg: &Cgroups, command: &[String]) -> Result<i32> {
     let child = sandbox(drv, cg, command)?;
-    let input = Clone::clone(drv);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16 << 10];
-        let mut stdin = std::io::stdin();
-        while let Ok(n @ 1..) = stdin.read(&mut buf) {
-            if input.stdin(&[child], &buf[..n]).is_err() {
-                return;
-            }
-        }
-        let _ = input.eof(&[child]);
-    });
-    loop {
-        match drv.recv(&[child], Duration::from_secs(3600))? {
-            Some(Message::Stdout(d)) => std::io::stdout().write_all(&d)?,
-            Some(Message::Stderr(d)) => std::io::stderr().write_all(&d)?,
-            Some(Message::Event(Event::ExitStatus { status })) => return Ok(status),
-            Some(Message::Event(Event::TermSig { signum })) => return Ok(128 + signum),
-            _ => {}
-        }
-        std::io::stdout().flush()?;
-    }
+    relay(drv, child)
 }
 
 fn main() -> Result<()> {
@@ -180,11 +144,7 @@ fn main() -> Result<()> {
 
 /// Removes the group once its processes are gone.
 fn cleanup() -> Result<(Drv, Cgroups)> {
-    let mut opts = Options::default();
-    if !is_root() {
-        opts = opts.exec("sudo -n");
-    }
-    let drv = Drv::start(opts)?;
+    let drv = Drv::start(common::privileged())?;
     let cg = Cgroups::new(&drv, &[])?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -197,15 +157,4 @@ fn cleanup() -> Result<(Drv, Cgroups)> {
         }
     }
     Ok((drv, cg))
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
 }
