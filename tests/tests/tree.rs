@@ -526,3 +526,27 @@ fn notices_and_stderr_of_a_loop_process_arrive_on_its_path() {
     assert_eq!(notices.first(), Some(&Notice::Execd), "{notices:?}");
     assert!(notices.contains(&Notice::StdoutClosed), "{notices:?}");
 }
+
+/// A supervisor that reads what its children send keeps no memory of the
+/// ones that ended; a stdio call made late still says `Closed`.
+#[test]
+fn inboxes_of_ended_processes_read_to_the_end_are_let_go() {
+    let drv = drv();
+    let first = drv.fork(&[]).unwrap();
+    for _ in 0..200 {
+        let c = drv.fork(&[]).unwrap();
+        drv.execvp(&[c], "/bin/echo", &["echo", "hi"]).unwrap();
+        while let Some(m) = drv.recv(&[c], Duration::from_secs(30)).unwrap() {
+            if matches!(m, Message::Event(_)) {
+                break;
+            }
+        }
+        assert!(drv.recv(&[c], Duration::ZERO).unwrap().is_none());
+        let err = drv.stdout(&[c], Duration::ZERO).unwrap_err();
+        assert!(matches!(err, Error::Closed { .. }), "{err:?}");
+    }
+    // The port's own inbox (SIGCHLD events) and the idle child's.
+    while drv.event(&[], Duration::ZERO).unwrap().is_some() {}
+    assert!(drv.tracked() <= 3, "{} inboxes kept", drv.tracked());
+    assert_eq!(drv.getpid(&[first]).unwrap(), first);
+}

@@ -65,13 +65,69 @@ struct Inbox {
     stderr_closed: bool,
     /// Output consumed since credit was last granted.
     consumed: u64,
+    /// The process ended: once everything here is read, the inbox goes.
+    ended: bool,
 }
 
 #[derive(Debug, Default)]
 struct State {
     pending: HashMap<u64, Pending>,
     inboxes: HashMap<Path, Inbox>,
+    /// Processes that ended and whose inbox was read to the end and let go,
+    /// newest last; at most [`MAX_ENDED`].
+    ended: VecDeque<Path>,
+    /// What a caller sees of one of them: closed streams.
+    tombstone: Inbox,
     gone: Option<String>,
+}
+
+/// How many ended processes the client remembers after their inbox was
+/// read to the end: enough for a stdio call made late to get `Closed`, not
+/// so many that a long-lived supervisor grows without bound.
+const MAX_ENDED: usize = 4096;
+
+impl State {
+    /// The inbox of `path` as a caller sees it: a process that ended and
+    /// was let go has closed streams.
+    fn user_inbox(&mut self, path: &Path) -> &mut Inbox {
+        if !self.inboxes.contains_key(path) && self.ended.contains(path) {
+            self.tombstone = Inbox {
+                execd: true,
+                stdin_closed: true,
+                stdout_closed: true,
+                stderr_closed: true,
+                ended: true,
+                ..Inbox::default()
+            };
+            return &mut self.tombstone;
+        }
+        inbox(self, path)
+    }
+
+    /// Lets an inbox read to the end go.
+    fn let_go(&mut self, path: &Path) {
+        if self.inboxes.remove(path).is_none() {
+            return;
+        }
+        if self.ended.len() == MAX_ENDED {
+            self.ended.pop_front();
+        }
+        self.ended.push_back(path.clone());
+    }
+
+    /// A new process has this path: forget any old one that had it.
+    fn born(&mut self, path: &Path) {
+        if !self.ended.is_empty() {
+            self.ended.retain(|p| p != path);
+        }
+        if self
+            .inboxes
+            .get(path)
+            .is_some_and(|b| b.ended && b.items.is_empty())
+        {
+            self.inboxes.remove(path);
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -276,6 +332,13 @@ impl Drv {
         &self.inner.greeting
     }
 
+    /// How many processes the client keeps an inbox for: those alive, and
+    /// those ended whose messages were not all read yet. (An inbox read to
+    /// the end after its process ended is let go.)
+    pub fn tracked(&self) -> usize {
+        self.inner.shared.lock().inboxes.len()
+    }
+
     /// The PID of the process the client started: the port, or the first
     /// program of the exec prefix (`sudo`).
     pub fn port_pid(&self) -> u32 {
@@ -375,7 +438,13 @@ impl Drv {
     /// `fork(2)`: a new process running the loop, child of the one at
     /// `path`. Fails with `EAGAIN` past `maxforkdepth` or `maxchild`.
     pub fn fork(&self, path: &[Pid]) -> Result<Pid> {
-        pid_reply("fork", path, self.request("fork", path, &Call::Fork)?)
+        let pid = pid_reply("fork", path, self.request("fork", path, &Call::Fork)?)?;
+        self.born(path, pid);
+        Ok(pid)
+    }
+
+    fn born(&self, path: &[Pid], pid: Pid) {
+        self.inner.shared.lock().born(&Path::from(path).child(pid));
     }
 
     /// `clone(2)` with `CLONE_NEW*` flags: like [`fork`](Self::fork), in
@@ -882,7 +951,7 @@ impl Drv {
                         reason,
                     });
                 }
-                let b = inbox(&mut st, &p);
+                let b = st.user_inbox(&p);
                 if !b.execd {
                     return Err(Error::NotExecd {
                         call: "stdin",
@@ -1000,7 +1069,7 @@ impl Drv {
         let shared = &self.inner.shared;
         let mut st = shared.lock();
         loop {
-            let b = inbox(&mut st, &p);
+            let b = st.user_inbox(&p);
             match find(b) {
                 Taken::Nothing => {}
                 Taken::Closed => return Err(Error::Closed { call, path: p }),
@@ -1010,6 +1079,9 @@ impl Drv {
                     } else {
                         None
                     };
+                    if b.ended && b.items.is_empty() {
+                        st.let_go(&p);
+                    }
                     drop(st);
                     if let Some(n) = credit {
                         self.grant(&p, n);
@@ -1240,6 +1312,7 @@ fn dispatch(st: &mut State, f: alcove_proto::FrameRef<'_>) {
                     }
                     let b = inbox(st, &path);
                     b.stdin_closed = true;
+                    b.ended = true;
                 }
                 push(inbox(st, &path), Message::Event(event));
             }
