@@ -52,6 +52,10 @@ errno_consts!(
     EOVERFLOW,
     ENOTSUP,
     EMSGSIZE,
+    EROFS,
+    EXDEV,
+    ENODEV,
+    ETXTBSY,
 );
 
 impl Errno {

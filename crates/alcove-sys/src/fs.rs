@@ -56,10 +56,19 @@ pub fn chroot(path: &[u8]) -> Result<(), Errno> {
 
 /// `getcwd(3)`.
 ///
+/// A working directory outside the root (after a `chroot` without a
+/// `chdir`, or one that another namespace's mount hides) is `ENOENT`, as
+/// glibc's `getcwd(3)` says: the system call alone answers a relative
+/// `(unreachable)/...`, which a caller would take for a path.
+///
 /// # References
 /// - [`getcwd(3)`](https://man7.org/linux/man-pages/man3/getcwd.3.html)
 pub fn getcwd() -> Result<Vec<u8>, Errno> {
-    Ok(rustix::process::getcwd(Vec::new())?.into_bytes())
+    let cwd = rustix::process::getcwd(Vec::new())?.into_bytes();
+    if cwd.first() != Some(&b'/') {
+        return Err(Errno::ENOENT);
+    }
+    Ok(cwd)
 }
 
 /// `mkdir(2)`.
