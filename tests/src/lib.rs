@@ -74,10 +74,7 @@ pub enum Gone {
 /// Waits, up to `limit`, until every pid in `pids` is gone, reaping those
 /// that end up as our zombies. Reads `/proc/<pid>/stat`, never guesses.
 /// Returns how each ended, or the pids still alive when time ran out.
-pub fn wait_gone(
-    pids: &[i32],
-    limit: Duration,
-) -> Result<HashMap<i32, Gone>, Vec<Alive>> {
+pub fn wait_gone(pids: &[i32], limit: Duration) -> Result<HashMap<i32, Gone>, Vec<Alive>> {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let deadline = Instant::now() + limit;
     let mut gone = HashMap::new();
@@ -150,11 +147,25 @@ pub struct TempDir {
 impl TempDir {
     /// Creates a fresh directory, mode 0755.
     pub fn new(name: &str) -> TempDir {
+        TempDir::new_in(&std::env::temp_dir(), name)
+    }
+
+    /// Like [`new`](Self::new), in memory (`/dev/shm`) when there is one:
+    /// for tests that make many entries, which some disks create slowly.
+    pub fn in_memory(name: &str) -> TempDir {
+        let shm = std::path::Path::new("/dev/shm");
+        match std::fs::metadata(shm) {
+            Ok(m) if m.is_dir() => TempDir::new_in(shm, name),
+            _ => TempDir::new(name),
+        }
+    }
+
+    /// Creates a fresh directory under `base`.
+    pub fn new_in(base: &std::path::Path, name: &str) -> TempDir {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("alcove-test-{name}-{}-{n}", std::process::id()));
+        let path = base.join(format!("alcove-test-{name}-{}-{n}", std::process::id()));
         std::fs::create_dir(&path).expect("creating the temporary directory");
         TempDir { path }
     }
@@ -260,4 +271,170 @@ pub fn mounts_of(pid: impl std::fmt::Display) -> Vec<(Vec<u8>, String, String)> 
             ))
         })
         .collect()
+}
+
+// ---- the busybox end-to-end tests (tests/tests/e2e.rs, src/bin/e2e_client.rs) ----
+
+/// The static busybox the end-to-end sandboxes run, copied into their
+/// chroot directories as `bin/busybox`.
+pub const BUSYBOX: &str = "/bin/busybox";
+
+/// `Ok` when [`BUSYBOX`] is a statically linked ELF executable (a chroot
+/// holding only it has no dynamic loader), else why not.
+pub fn static_busybox() -> Result<(), String> {
+    const PT_INTERP: u64 = 3;
+    let elf = std::fs::read(BUSYBOX).map_err(|e| format!("{BUSYBOX}: {e}"))?;
+    if elf.get(..4) != Some(b"\x7fELF".as_slice()) {
+        return Err(format!("{BUSYBOX} is not an ELF file"));
+    }
+    let (wide, big) = (elf.get(4) == Some(&2), elf.get(5) == Some(&2));
+    // An unsigned field of the file, `None` past its end.
+    let uint = |at: u64, len: u64| -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        let field = elf.get(at..at.checked_add(usize::try_from(len).ok()?)?)?;
+        let fold = |v: u64, b: &u8| v << 8 | u64::from(*b);
+        Some(if big {
+            field.iter().fold(0, fold)
+        } else {
+            field.iter().rev().fold(0, fold)
+        })
+    };
+    let interp = || -> Option<bool> {
+        let (phoff, phentsize, phnum) = if wide {
+            (uint(0x20, 8)?, uint(0x36, 2)?, uint(0x38, 2)?)
+        } else {
+            (uint(0x1c, 4)?, uint(0x2a, 2)?, uint(0x2c, 2)?)
+        };
+        for i in 0..phnum {
+            if uint(phoff.checked_add(i * phentsize)?, 4)? == PT_INTERP {
+                return Some(true);
+            }
+        }
+        Some(false)
+    };
+    match interp() {
+        Some(false) => Ok(()),
+        Some(true) => Err(format!(
+            "{BUSYBOX} is dynamically linked (install busybox-static)"
+        )),
+        None => Err(format!("{BUSYBOX}: truncated ELF file")),
+    }
+}
+
+/// Whether a static busybox is at [`BUSYBOX`]; if not, prints
+/// `SKIP <test>: <why>`.
+pub fn require_busybox(test: &str) -> bool {
+    match static_busybox() {
+        Ok(()) => true,
+        Err(why) => {
+            println!("SKIP {test}: {why}");
+            false
+        }
+    }
+}
+
+/// Lays out a chroot directory in `dir` (which exists): `bin/busybox`, a
+/// copy of [`BUSYBOX`], and empty `proc/`, `tmp/` and `dev/`, every
+/// directory mode 0755 and nothing writable by anyone but its owner.
+pub fn make_root(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path, m| std::fs::set_permissions(p, PermissionsExt::from_mode(m));
+    mode(dir, 0o755)?;
+    for sub in ["bin", "proc", "tmp", "dev"] {
+        let d = dir.join(sub);
+        std::fs::create_dir(&d)?;
+        mode(&d, 0o755)?;
+    }
+    let busybox = dir.join("bin/busybox");
+    std::fs::copy(BUSYBOX, &busybox)?;
+    mode(&busybox, 0o755)
+}
+
+/// A high UID/GID that no one has, different for each call and each test
+/// process (so that `RLIMIT_NPROC`, counted per user, counts only the
+/// sandbox it was made for).
+pub fn high_id() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) & 0x1f;
+    0xf000_0000 | (std::process::id() & 0x3f_ffff) << 5 | n
+}
+
+/// The limits of the seed's chroot sandbox: `RLIMIT_FSIZE` 0 (no file can
+/// grow), `RLIMIT_NOFILE` 0 (none can be opened), `RLIMIT_NPROC` 1 (the
+/// sandbox's user cannot fork).
+pub fn limit_sandbox(drv: &Drv, path: &[Pid]) -> alcove_client::Result<()> {
+    let limit = |n| alcove_client::Rlimit {
+        cur: Some(n),
+        max: Some(n),
+    };
+    for (name, n) in [
+        ("RLIMIT_FSIZE", 0),
+        ("RLIMIT_NOFILE", 0),
+        ("RLIMIT_NPROC", 1),
+    ] {
+        let resource = drv.rlimit_define(path, name)?;
+        drv.setrlimit(path, resource, limit(n))?;
+    }
+    Ok(())
+}
+
+/// `chroot(root)` then `chdir("/")` in the process at `path`.
+pub fn enter_root(drv: &Drv, path: &[Pid], root: impl AsRef<[u8]>) -> alcove_client::Result<()> {
+    drv.chroot(path, root)?;
+    drv.chdir(path, "/")
+}
+
+/// `setgid(id)` then `setuid(id)` in the process at `path`.
+pub fn drop_privs(drv: &Drv, path: &[Pid], id: u32) -> alcove_client::Result<()> {
+    drv.setgid(path, id)?;
+    drv.setuid(path, id)
+}
+
+/// The namespaces of the seed's container: IPC, network, mount, PID, UTS.
+pub const NS_SANDBOX: [&str; 5] = [
+    "CLONE_NEWIPC",
+    "CLONE_NEWNET",
+    "CLONE_NEWNS",
+    "CLONE_NEWPID",
+    "CLONE_NEWUTS",
+];
+
+/// Makes every mount of the (new) mount namespace of the process at `path`
+/// private, so that what it mounts next stays there whatever the host's
+/// propagation.
+pub fn private_mounts(drv: &Drv, path: &[Pid]) -> alcove_client::Result<()> {
+    let flags = drv.define(path, &["MS_REC", "MS_PRIVATE"])?;
+    drv.mount(path, "none", "/", "", flags, "")
+}
+
+/// `<root>/<dir>` as bytes, for the calls.
+pub fn under(root: &std::path::Path, dir: &str) -> Vec<u8> {
+    root.join(dir).into_os_string().into_encoded_bytes()
+}
+
+/// Mounts a `proc` for the PID namespace of the process at `path` on
+/// `<root>/proc`, in its mount namespace.
+pub fn mount_proc(drv: &Drv, path: &[Pid], root: &std::path::Path) -> alcove_client::Result<()> {
+    let flags = drv.define(path, &["MS_NOSUID", "MS_NODEV", "MS_NOEXEC"])?;
+    drv.mount(path, "proc", under(root, "proc"), "proc", flags, "")
+}
+
+/// Mounts a small tmpfs named `source` (its name in mountinfo) on
+/// `<root>/tmp`, in the mount namespace of the process at `path`.
+pub fn mount_tmpfs(
+    drv: &Drv,
+    path: &[Pid],
+    root: &std::path::Path,
+    source: &str,
+) -> alcove_client::Result<()> {
+    let flags = drv.define(path, &["MS_NOSUID", "MS_NODEV"])?;
+    drv.mount(
+        path,
+        source,
+        under(root, "tmp"),
+        "tmpfs",
+        flags,
+        "size=64k,mode=0755",
+    )
 }
