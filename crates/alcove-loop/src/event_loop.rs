@@ -464,8 +464,9 @@ impl Core {
         self.reply(id, &[], result);
     }
 
-    /// A descriptor the client may use: not 0 or 1 (the protocol's), nor
-    /// any the loop holds for itself or its children.
+    /// A descriptor the client may use: not 0, 1 or 2 (the protocol's and
+    /// the relayed stderr), nor any the loop holds for itself or its
+    /// children.
     fn user_fd(&self, fd: i32) -> Result<BorrowedFd<'static>, CallError> {
         if fd < 0 {
             return Err(CallError::Errno(Errno::EBADF.raw()));
@@ -473,6 +474,7 @@ impl Core {
         let own = match fd {
             0 => Some("stdin, its protocol input"),
             1 => Some("stdout, its protocol output"),
+            2 => Some("stderr, relayed to the client"),
             _ => self
                 .internal_fds()
                 .contains(&fd)

@@ -70,6 +70,12 @@ fn sanitize_secure_exec() {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
 }
 
+#[allow(unsafe_code, reason = "closing what nothing in this process owns yet")]
+fn close_inherited() -> Result<(), alcove_sys::Errno> {
+    // SAFETY: first thing in main: nothing owns a descriptor above 2 yet.
+    unsafe { alcove_sys::fd::close_from(3) }
+}
+
 fn main() -> ExitCode {
     sanitize_secure_exec();
     let opts = match parse() {
@@ -82,9 +88,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Whatever the client left open stays usable by calls, but no exec'd
-    // program inherits it.
-    if let Err(e) = alcove_sys::fd::cloexec_from(3) {
+    // Nothing the client left open (a job server's pipe, a log file, a
+    // socket) is held by the tree, let alone passed to exec'd programs.
+    if let Err(e) = close_inherited() {
         eprintln!("alcove: close_range: {e}");
         return ExitCode::from(1);
     }

@@ -103,6 +103,26 @@ pub unsafe fn close_raw(fd: RawFd) {
     drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
 }
 
+/// Closes every descriptor from `first` up: `close_range(first, ~0, 0)`,
+/// or, on kernels older than 5.9, each one listed in `/proc/self/fd`.
+///
+/// # Safety
+/// Nothing in the process may own (and later use or close) a descriptor
+/// from `first` up: call it first thing in `main`.
+pub unsafe fn close_from(first: RawFd) -> Result<(), Errno> {
+    // SAFETY: the caller guarantees nothing owns these descriptors.
+    match unsafe { crate::raw::close_range(first) } {
+        Ok(()) => return Ok(()),
+        Err(e) if e == Errno::ENOSYS || e == Errno::EINVAL => {}
+        Err(e) => return Err(e),
+    }
+    for fd in open_fds()?.into_iter().filter(|&fd| fd >= first) {
+        // SAFETY: as above.
+        unsafe { close_raw(fd) };
+    }
+    Ok(())
+}
+
 /// The descriptors open in this process, ascending.
 pub fn open_fds() -> Result<Vec<RawFd>, Errno> {
     let mut fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")?
