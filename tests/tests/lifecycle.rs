@@ -75,3 +75,31 @@ fn sigkill_of_the_client_ends_the_tree_and_terms_execd_programs() {
     );
     check_all_gone(&loops, &execd, Some(port));
 }
+
+/// The init of a PID namespace ignores signals from outside that it has no
+/// handler for: it gets SIGKILL instead of SIGTERM, so it does not outlive
+/// the tree. One that handles SIGTERM gets SIGTERM, and exits its own way.
+#[test]
+fn pid_namespace_inits_end_with_the_tree() {
+    if !alcove_tests::require_root("pid_namespace_inits_end_with_the_tree") {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    become_subreaper();
+    const CLONE_NEWPID: u64 = 0x2000_0000;
+    let drv = drv();
+    let plain = drv.clone(&[], CLONE_NEWPID).unwrap();
+    drv.execvp(&[plain], "sleep", &["sleep", "1000"]).unwrap();
+    let handler = drv.clone(&[], CLONE_NEWPID).unwrap();
+    let script = "trap 'exit 3' TERM; echo ready; while :; do sleep 1; done";
+    drv.execvp(&[handler], "/bin/sh", &["sh", "-c", script])
+        .unwrap();
+    // Once it said ready, its trap is set.
+    let out = drv.stdout(&[handler], Duration::from_secs(30)).unwrap();
+    assert_eq!(out.as_deref(), Some(&b"ready\n"[..]));
+    drop(drv);
+    let gone = wait_gone(&[plain.as_raw(), handler.as_raw()], Duration::from_secs(20))
+        .unwrap_or_else(|alive| panic!("still alive: {alive:?}"));
+    assert_eq!(gone[&plain.as_raw()], Gone::Killed(9));
+    assert_eq!(gone[&handler.as_raw()], Gone::Exited(3));
+}

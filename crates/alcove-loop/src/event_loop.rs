@@ -38,6 +38,8 @@ const ACK_BATCH: u64 = alcove_proto::STDIN_WINDOW as u64 / 4;
 const SIGCHLD: i32 = 17;
 const SIGPIPE: i32 = 13;
 const SIGCONT: i32 = 18;
+const SIGKILL: i32 = 9;
+const CLONE_NEWPID: u64 = 0x2000_0000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -90,6 +92,8 @@ struct Exec {
 #[derive(Debug)]
 struct Child {
     pid: Pid,
+    /// Cloned into a new PID namespace: it is that namespace's init.
+    pidns: bool,
     state: ChildState,
     exec: Option<Exec>,
     /// Stdout carries the program's raw bytes, not frames.
@@ -613,6 +617,7 @@ impl Core {
         }
         self.slots[slot] = Some(Child {
             pid,
+            pidns: clone_flags.is_some_and(|f| f & CLONE_NEWPID != 0),
             state: ChildState::Control,
             exec: None,
             raw: false,
@@ -1206,7 +1211,12 @@ impl Core {
         for c in self.slots.iter().flatten() {
             if c.raw && c.exit.is_none() {
                 let pid = c.pid.as_raw();
-                let sig = self.opts.signaloneof;
+                let mut sig = self.opts.signaloneof;
+                // The init of a PID namespace ignores, from outside, every
+                // signal it has no handler for: it would outlive us.
+                if c.pidns && !catches(pid, sig) {
+                    sig = SIGKILL;
+                }
                 let group = alcove_sys::process::kill(-pid, sig).is_ok();
                 let own = alcove_sys::process::kill(pid, sig).is_ok();
                 if group || own {
@@ -1223,6 +1233,19 @@ impl Core {
         self.signal_execd_children();
         alcove_sys::exit_now(status)
     }
+}
+
+/// Whether process `pid` has a handler for `signum` (`SigCgt` in
+/// `/proc/<pid>/status`). Unknown counts as no.
+fn catches(pid: i32, signum: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok());
+    mask.is_some_and(|m| (1..=64).contains(&signum) && m & (1 << (signum - 1)) != 0)
 }
 
 fn stack_size() -> usize {
