@@ -1170,3 +1170,33 @@ fn a_read_of_1_mib_comes_back_whole_and_too_large_a_read_is_refused() {
 fn erofs() -> Errno {
     Errno::from_name("EROFS").expect("EROFS in the errno table")
 }
+
+/// The supplementary groups of a child, as `/proc/<pid>/status` lists them.
+fn groups_of(pid: Pid) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Groups:"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn setgroups_sets_and_drops_the_supplementary_groups() {
+    if !require_root("setgroups_sets_and_drops_the_supplementary_groups") {
+        return;
+    }
+    let drv = drv();
+    let c = drv.fork(&[]).unwrap();
+    drv.setgroups(&[c], &[1000, 0xf000_0001]).unwrap();
+    assert_eq!(groups_of(c), "1000 4026531841");
+    drv.setgroups(&[c], &[]).unwrap();
+    assert_eq!(groups_of(c), "");
+    assert_ne!(groups_of(drv.getpid(&[]).unwrap()), "1000 4026531841");
+    // Without privileges, no group can be taken back.
+    drv.setuid(&[c], 0xf000_0001).unwrap();
+    let err = drv.setgroups(&[c], &[0]).unwrap_err();
+    assert_eq!(err.errno(), Some(Errno::EPERM), "{err}");
+    assert_eq!(groups_of(c), "");
+}

@@ -579,3 +579,19 @@ fn inboxes_of_ended_processes_read_to_the_end_are_let_go() {
     assert!(drv.tracked() <= 3, "{} inboxes kept", drv.tracked());
     assert_eq!(drv.getpid(&[first]).unwrap(), first);
 }
+
+/// A port that dies before greeting is a clear error, with what it said on
+/// stderr when stderr is captured, never a hang.
+#[test]
+fn a_port_that_cannot_start_says_why() {
+    let opts = Options::default()
+        .progname("/bin/ls")
+        .stderr(alcove_client::Stderr::Capture);
+    let err = Drv::start(opts).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Start { .. }), "{err:?}");
+    assert!(text.contains("before greeting"), "{text}");
+    assert!(text.contains("--maxforkdepth"), "ls names the option it refuses: {text}");
+    let err = Drv::start(Options::default().progname("/nonexistent/alcove")).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/alcove"), "{err}");
+}

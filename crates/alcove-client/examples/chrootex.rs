@@ -51,6 +51,8 @@ fn chroot(drv: &Drv, child: Pid, path: &str) -> Result<()> {
 }
 
 fn drop_privs(drv: &Drv, child: Pid, id: u32) -> Result<()> {
+    // The port's supplementary groups (root's, under sudo) go first.
+    drv.setgroups(&[child], &[])?;
     drv.setgid(&[child], id)?;
     drv.setuid(&[child], id)?;
     Ok(())

@@ -59,6 +59,7 @@ fn sandbox(drv: &Drv, cg: &Cgroups, command: &[String]) -> Result<Pid> {
     drv.chroot(&[child], &dir)?;
     drv.chdir(&[child], "/")?;
     let id = id();
+    drv.setgroups(&[child], &[])?;
     drv.setgid(&[child], id)?;
     drv.setuid(&[child], id)?;
     drv.execvp(&[child], &args[0], &args)?;

@@ -255,12 +255,25 @@ impl Drv {
         let stderr = child.stderr.take();
 
         let mut rx = Reassembler::new();
+        let mut stderr = stderr;
         let greeting = match read_greeting(&mut stdout, &mut rx) {
             Ok(g) => g,
             Err(reason) => {
                 drop(stdin);
+                // What the port (or sudo, or ssh) said on its way out.
+                let mut said = Vec::new();
+                if let Some(e) = stderr.take() {
+                    let _ = e.take(4096).read_to_end(&mut said);
+                }
                 let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
-                return Err(start_err(format!("{reason} ({status})")));
+                let said = String::from_utf8_lossy(&said);
+                let said = said.trim();
+                let said = if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {said}")
+                };
+                return Err(start_err(format!("{reason} ({status}){said}")));
             }
         };
         if greeting.protocol != PROTOCOL_VERSION {
@@ -760,6 +773,18 @@ impl Drv {
     /// `setgid(2)`.
     pub fn setgid(&self, path: &[Pid], gid: u32) -> Result<()> {
         self.unit("setgid", path, Call::Setgid { gid })
+    }
+
+    /// `setgroups(2)`: the supplementary groups; `&[]` drops them all, as a
+    /// sandbox should before `setgid` and `setuid`.
+    pub fn setgroups(&self, path: &[Pid], gids: &[u32]) -> Result<()> {
+        self.unit(
+            "setgroups",
+            path,
+            Call::Setgroups {
+                gids: gids.to_vec(),
+            },
+        )
     }
 
     /// `sethostname(2)`: useful in a new UTS namespace.

@@ -88,6 +88,7 @@ pub fn serve(call: Call) -> Result<Reply, CallError> {
             ok(unsafe { env::setenv(name.as_slice(), value.as_slice(), overwrite) })
         }
         Call::Setgid { gid } => ok(cred::setgid(gid)),
+        Call::Setgroups { gids } => ok(cred::setgroups(&gids)),
         Call::Sethostname { name } => ok(ns::sethostname(name.as_slice())),
         Call::Setns { path, nstype } => ok(ns::setns(path.as_slice(), nstype)),
         Call::Setrlimit { resource, limit } => ok(rlimit::setrlimit(

@@ -356,6 +356,12 @@ pub enum Call {
         /// The names.
         names: Vec<String>,
     },
+    /// `setgroups(2)`: the supplementary groups (empty: none). A sandbox
+    /// drops them before `setgid` and `setuid`.
+    Setgroups {
+        /// The groups.
+        gids: Vec<u32>,
+    },
 }
 
 impl Call {
@@ -416,6 +422,7 @@ impl Call {
             Call::Constant { .. } => "constant",
             Call::ConstantName { .. } => "constant_name",
             Call::Define { .. } => "define",
+            Call::Setgroups { .. } => "setgroups",
         }
     }
 }

@@ -1149,11 +1149,31 @@ fn call_define() {
 }
 
 #[test]
-fn call_numbers_end_at_45_and_46_is_unknown() {
-    // Define is the last variant; nothing decodes past it, nor past the
+fn call_setgroups() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Setgroups {
+            gids: vec![1000, 0xf000_0000],
+        },
+        "0e 00 00 00 01 01 01 a4 13 2e 02 e8 07 80 80 80 80 0f",
+    );
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Setgroups { gids: vec![] },
+        "07 00 00 00 01 01 01 a4 13 2e 00",
+    );
+}
+
+#[test]
+fn call_numbers_end_at_46_and_47_is_unknown() {
+    // Setgroups is the last variant; nothing decodes past it, nor past the
     // last variant of an enum inside a call.
     for payload in [
-        "2e",                // Call 46
+        "2f",                // Call 47
         "07 08",             // Getopt { opt: Opt 8 }
         "1c 00 01 03",       // Prctl { args: [PrctlArg 3] }
         "1c 00 01 02 01 02", // Prctl { args: [Struct([Field 2])] }
@@ -1907,7 +1927,7 @@ fn bad_frames_are_skipped_and_the_stream_goes_on() {
          03 00 00 00 09 00 00 \
          02 00 00 00 01 80 \
          04 00 00 00 01 00 81 02 \
-         06 00 00 00 01 01 01 a4 13 2e \
+         06 00 00 00 01 01 01 a4 13 2f \
          06 00 00 00 01 01 01 a4 13 0c \
          06 00 00 00 01 01 01 a4 13 02");
     let mut rx = Reassembler::new();
@@ -1922,8 +1942,8 @@ fn bad_frames_are_skipped_and_the_stream_goes_on() {
         rx.next_frame().unwrap().unwrap_err(),
         Error::PathTooLong { len: 257, max: 256 }
     );
-    // A good header with a payload that is no Call: variant 46, one past
-    // Define; then variant 12 (Chdir) without its path.
+    // A good header with a payload that is no Call: variant 47, one past
+    // Setgroups; then variant 12 (Chdir) without its path.
     for _ in 0..2 {
         let frame = rx.next_frame().unwrap().unwrap();
         assert_eq!(frame.header.id, 1);

@@ -170,6 +170,7 @@ fn call() -> impl Strategy<Value = Call> {
         (table(), text()).prop_map(|(table, name)| Call::Constant { table, name }),
         (table(), any::<u64>()).prop_map(|(table, value)| Call::ConstantName { table, value }),
         vec(text(), 0..4).prop_map(|names| Call::Define { names }),
+        vec(any::<u32>(), 0..4).prop_map(|gids| Call::Setgroups { gids }),
     ]
 }
 
@@ -421,6 +422,7 @@ fn call_index(c: &Call) -> u8 {
         Call::Constant { .. } => 43,
         Call::ConstantName { .. } => 44,
         Call::Define { .. } => 45,
+        Call::Setgroups { .. } => 46,
     }
 }
 
@@ -540,7 +542,7 @@ fn variants_seen<T: Serialize + std::fmt::Debug>(
 #[test]
 fn strategies_cover_every_variant_with_its_wire_number() {
     let all = |n: u8| (0..n).map(|i| vec![i]).collect::<BTreeSet<_>>();
-    assert_eq!(variants_seen(call(), |c| vec![call_index(c)], 1), all(46));
+    assert_eq!(variants_seen(call(), |c| vec![call_index(c)], 1), all(47));
     assert_eq!(
         variants_seen(prctl_arg(), |a| vec![prctl_arg_index(a)], 1),
         all(3)

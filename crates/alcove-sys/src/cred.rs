@@ -36,3 +36,33 @@ pub fn setgid(gid: u32) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// `setgroups(2)`: sets the supplementary groups, through the C library as
+/// [`setuid`].
+///
+/// # References
+/// - [`setgroups(2)`](https://man7.org/linux/man-pages/man2/setgroups.2.html)
+pub fn setgroups(gids: &[u32]) -> Result<(), Errno> {
+    // SAFETY: a pointer to `gids.len()` gid_t values, alive across the call.
+    if unsafe { libc::setgroups(gids.len(), gids.as_ptr()) } == -1 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// The supplementary groups, from `getgroups(2)`.
+pub fn getgroups() -> Result<Vec<u32>, Errno> {
+    // SAFETY: a zero-size query returns the count and writes nothing.
+    let n = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    let mut gids = vec![0u32; n as usize];
+    // SAFETY: room for `n` gid_t values.
+    let n = unsafe { libc::getgroups(n, gids.as_mut_ptr()) };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    gids.truncate(n as usize);
+    Ok(gids)
+}

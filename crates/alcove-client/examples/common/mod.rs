@@ -19,8 +19,12 @@ pub fn id() -> u32 {
 }
 
 /// Options for a port that can chroot and setuid: as is when we are root,
-/// else under `sudo -n`.
+/// else under `sudo -n`. `ALCOVE_EXEC` chooses another prefix (empty for
+/// none: a setuid or capability binary named by `ALCOVE_BIN`).
 pub fn privileged() -> Options {
+    if let Ok(prefix) = std::env::var("ALCOVE_EXEC") {
+        return Options::default().exec(&prefix);
+    }
     let root = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
