@@ -103,3 +103,29 @@ fn pid_namespace_inits_end_with_the_tree() {
     assert_eq!(gone[&plain.as_raw()], Gone::Killed(9));
     assert_eq!(gone[&handler.as_raw()], Gone::Exited(3));
 }
+
+/// An exec'd program leads its own process group, so the SIGTERM of the
+/// tree's end reaches the children it started too.
+#[test]
+fn an_execd_programs_own_children_end_with_the_tree() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    become_subreaper();
+    let drv = drv();
+    let c = drv.fork(&[]).unwrap();
+    let script = "sleep 1000 & echo $!; wait";
+    drv.execvp(&[c], "/bin/sh", &["sh", "-c", script]).unwrap();
+    let out = drv.stdout(&[c], Duration::from_secs(30)).unwrap().unwrap();
+    let grandchild: i32 = String::from_utf8_lossy(&out).trim().parse().unwrap();
+    let pgrp = std::fs::read_to_string(format!("/proc/{c}/stat")).unwrap();
+    let pgrp: i32 = pgrp[pgrp.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(pgrp, c.as_raw(), "the program leads its own process group");
+    drop(drv);
+    let gone = wait_gone(&[c.as_raw(), grandchild], Duration::from_secs(20))
+        .unwrap_or_else(|alive| panic!("still alive: {alive:?}"));
+    assert_eq!(gone[&grandchild], Gone::Killed(SIGTERM));
+}

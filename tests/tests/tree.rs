@@ -591,7 +591,10 @@ fn a_port_that_cannot_start_says_why() {
     let text = err.to_string();
     assert!(matches!(err, Error::Start { .. }), "{err:?}");
     assert!(text.contains("before greeting"), "{text}");
-    assert!(text.contains("--maxforkdepth"), "ls names the option it refuses: {text}");
+    assert!(
+        text.contains("--maxforkdepth"),
+        "ls names the option it refuses: {text}"
+    );
     let err = Drv::start(Options::default().progname("/nonexistent/alcove")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/alcove"), "{err}");
 }

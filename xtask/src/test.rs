@@ -1,9 +1,13 @@
 //! `cargo xtask test` (alias `cargo xtask ci`): the one gate, run by CI as
-//! root and by hand. Steps: deps, fmt, clippy, build, test, doc, leaks. A
-//! failing step does not stop the next ones (except that test needs build),
-//! so one run shows every problem; the run fails if any step failed.
+//! root and by hand. Steps: deps, fmt, clippy, build, test, e2e, doc,
+//! leaks. A failing step does not stop the next ones (except that test and
+//! e2e need build), so one run shows every problem; the run fails if any
+//! step failed.
 
 use std::fmt::Write as _;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -12,17 +16,23 @@ use crate::{deps, leaks};
 
 pub const USAGE: &str = "\
 cargo xtask test [--quick] [--no-deps] [--timeout SECS] [-- CARGO-TEST-ARGS...]
-    deps, fmt, clippy, build, test, doc, then check that the tests left no
-    alcove process and no mount, cgroup or temporary file named alcove-test*
+    deps, fmt, clippy, build, test, e2e (the busybox end-to-end suite, in a
+    chroot directory prepared at target/alcove-e2e/root), doc, then check
+    that the tests left no alcove process and no mount, cgroup or temporary
+    file named alcove-test*
     --quick         skip fmt, clippy and doc
     --no-deps       skip installing busybox-static, iproute2, sudo, libcap2-bin
-    --timeout SECS  kill the test step after SECS seconds (default 600)
+    --timeout SECS  kill the test or e2e step after SECS seconds (default 600)
     -- ARGS         passed to `cargo test --workspace --no-fail-fast`,
                     e.g. `cargo xtask test -- some_filter`
 cargo xtask ci ...
     the same as `cargo xtask test ...`";
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The busybox the e2e step copies into its chroot directory (the deps
+/// step installs a static one).
+const BUSYBOX: &str = "/bin/busybox";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opts {
@@ -143,10 +153,12 @@ fn steps(opts: &Opts) -> Vec<Step> {
             "clippy",
             quick,
             Box::new(|| {
+                // --all-features: the e2e suite is built with a feature.
                 run(&mut cargo(&[
                     "clippy",
                     "--workspace",
                     "--all-targets",
+                    "--all-features",
                     "--",
                     "-D",
                     "warnings",
@@ -178,6 +190,10 @@ fn steps(opts: &Opts) -> Vec<Step> {
                 }),
             )
         },
+        Step {
+            after: Some("build"),
+            ..step("e2e", None, Box::new(move || e2e(timeout)))
+        },
         step(
             "doc",
             quick,
@@ -187,6 +203,102 @@ fn steps(opts: &Opts) -> Vec<Step> {
         ),
         step("leaks", None, Box::new(leaks::check)),
     ]
+}
+
+/// Where the e2e step prepares the chroot directory of the busybox
+/// end-to-end suite, under the target directory.
+fn e2e_root() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+        .join("alcove-e2e/root")
+}
+
+/// The e2e step: prepares the chroot directory afresh, then runs the
+/// end-to-end suite (`tests/tests/e2e.rs`, feature `e2e`) in it.
+fn e2e(timeout: Duration) -> Result<(), String> {
+    let root = e2e_root();
+    prepare_root(&root, Path::new(BUSYBOX))?;
+    let root = fs::canonicalize(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let mut cmd = cargo(&[
+        "test",
+        "-p",
+        "alcove-tests",
+        "--features",
+        "e2e",
+        "--test",
+        "e2e",
+    ]);
+    cmd.env("ALCOVE_E2E_ROOT", &root).env("RUST_BACKTRACE", "1");
+    run_with_timeout(&mut cmd, timeout)
+}
+
+/// Makes `root` anew: `bin/busybox` (a copy of `busybox`, when it exists:
+/// without it the suite skips), empty `proc/`, `tmp/` and `dev/`, every
+/// directory mode 0755. Refuses to remove an old one with something still
+/// mounted under it.
+pub fn prepare_root(root: &Path, busybox: &Path) -> Result<(), String> {
+    let io = |what: &str, path: &Path| {
+        let path = path.display().to_string();
+        let what = what.to_owned();
+        move |e: std::io::Error| format!("{what} {path}: {e}")
+    };
+    if root.exists() {
+        let abs = fs::canonicalize(root).map_err(io("resolving", root))?;
+        let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+            .map_err(io("reading", Path::new("/proc/self/mountinfo")))?;
+        let mounted = mount_points_under(&mountinfo, &abs);
+        if !mounted.is_empty() {
+            return Err(format!(
+                "not removing {}: still mounted under it: {}",
+                abs.display(),
+                mounted.join(", ")
+            ));
+        }
+        fs::remove_dir_all(root).map_err(io("removing", root))?;
+    }
+    let mode = |path: &Path, mode| {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io("chmod", path))
+    };
+    fs::create_dir_all(root).map_err(io("creating", root))?;
+    mode(root, 0o755)?;
+    for dir in ["bin", "proc", "tmp", "dev"] {
+        let dir = root.join(dir);
+        fs::create_dir(&dir).map_err(io("creating", &dir))?;
+        mode(&dir, 0o755)?;
+    }
+    if busybox.exists() {
+        let copy = root.join("bin/busybox");
+        fs::copy(busybox, &copy).map_err(io("copying busybox to", &copy))?;
+        mode(&copy, 0o755)?;
+    } else {
+        eprintln!("no {}: the end-to-end tests will skip", busybox.display());
+    }
+    eprintln!("prepared {}", root.display());
+    Ok(())
+}
+
+/// The mount points of a `mountinfo` text at or under `dir`, as the kernel
+/// writes them (space, tab, newline and backslash as `\ooo`).
+pub fn mount_points_under(mountinfo: &str, dir: &Path) -> Vec<String> {
+    let mut escaped = String::new();
+    for c in dir.to_string_lossy().chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => {
+                let _ = write!(escaped, "\\{:03o}", u32::from(c));
+            }
+            c => escaped.push(c),
+        }
+    }
+    mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .filter(|point| {
+            point
+                .strip_prefix(escaped.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Runs every step, prints the timing table and fails if a step failed.
@@ -348,6 +460,7 @@ mod tests {
                 ("clippy", Some("--quick")),
                 ("build", None),
                 ("test", None),
+                ("e2e", None),
                 ("doc", Some("--quick")),
                 ("leaks", None),
             ]
@@ -355,6 +468,56 @@ mod tests {
         opts.quick = false;
         opts.no_deps = false;
         assert!(names(&opts).iter().all(|(_, skip)| skip.is_none()));
+    }
+
+    #[test]
+    fn mount_points_under_a_directory() {
+        let mountinfo = "\
+27 1 254:0 / / rw - ext4 /dev/vda rw
+40 27 0:5 / /w/target/alcove-e2e/root/proc rw - proc proc rw
+41 27 0:6 / /w/target/alcove-e2e/root2 rw - tmpfs x rw
+42 27 0:7 / /w/a\\040b/root rw - tmpfs y rw
+43 27 0:8 / /w/target/alcove-e2e/root rw - tmpfs z rw";
+        let under = |dir: &str| mount_points_under(mountinfo, Path::new(dir));
+        assert_eq!(
+            under("/w/target/alcove-e2e/root"),
+            [
+                "/w/target/alcove-e2e/root/proc",
+                "/w/target/alcove-e2e/root"
+            ]
+        );
+        assert_eq!(under("/w/a b"), ["/w/a\\040b/root"]);
+        assert!(under("/w/target/alcove-e2e/roo").is_empty());
+    }
+
+    #[test]
+    fn the_e2e_root_is_made_anew() {
+        let tmp = crate::procfs::fake::TempDir::new();
+        let root = tmp.path().join("alcove-e2e/root");
+        let busybox = tmp.path().join("busybox");
+        fs::write(&busybox, "#!/bin/sh\n").unwrap();
+        prepare_root(&root, &busybox).unwrap();
+        fs::write(root.join("tmp/stale"), "").unwrap();
+        prepare_root(&root, &busybox).unwrap();
+        let mut entries: Vec<String> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        entries.sort();
+        assert_eq!(entries, ["bin", "dev", "proc", "tmp"]);
+        assert_eq!(fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+        let mode = fs::metadata(root.join("bin/busybox"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o755);
+        assert_eq!(
+            fs::metadata(&root).unwrap().permissions().mode() & 0o7777,
+            0o755
+        );
+        // Without a busybox, the layout is still made (the suite skips).
+        prepare_root(&root, &tmp.path().join("none")).unwrap();
+        assert!(!root.join("bin/busybox").exists());
     }
 
     #[test]

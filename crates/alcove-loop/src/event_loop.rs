@@ -688,6 +688,9 @@ impl Core {
             let _ = fd::set_nonblocking(fd::stdio(n), false);
         }
         signal::reset_all();
+        // The program leads a process group of its own: at shutdown its
+        // parent signals the group, which reaches the program's children.
+        let _ = alcove_sys::process::setpgid_self();
         let errno = match &call {
             Call::Execve { path, argv, env } => {
                 alcove_sys::process::execve(path.as_slice(), argv, env)

@@ -156,6 +156,16 @@ pub fn kill(pid: i32, signal: i32) -> Result<(), Errno> {
     crate::raw::kill(pid, signal)
 }
 
+/// `setpgid(0, 0)`: makes this process the leader of a process group of
+/// its own, so that it and the children it will have can be signalled
+/// together.
+///
+/// # References
+/// - [`setpgid(2)`](https://man7.org/linux/man-pages/man2/setpgid.2.html)
+pub fn setpgid_self() -> Result<(), Errno> {
+    Ok(rustix::process::setpgid(None, None)?)
+}
+
 /// `getpid(2)`.
 pub fn getpid() -> i32 {
     rustix::process::getpid().as_raw_nonzero().get()
