@@ -183,7 +183,9 @@ pub enum Exit {
 /// `waitpid(-1, &status, WNOHANG)`: one child that has ended, if any.
 /// `ECHILD` (no children at all) is `Ok(None)`.
 pub fn reap_any() -> Result<Option<(i32, Exit)>, Errno> {
-    match rustix::process::waitpid(None, WaitOptions::NOHANG) {
+    // rustix's `waitpid(None, ..)` is `waitpid(0, ..)`: only children in
+    // our process group. `wait` is the -1 of C: any child.
+    match rustix::process::wait(WaitOptions::NOHANG) {
         Ok(Some((pid, status))) => Ok(Some((pid.as_raw_nonzero().get(), exit_of(status)))),
         Ok(None) => Ok(None),
         Err(rustix::io::Errno::CHILD) => Ok(None),
