@@ -3,6 +3,7 @@
 //! adding one is a module and a match arm in [`dispatch`].
 #![forbid(unsafe_code)]
 
+mod bench;
 mod deps;
 mod leaks;
 mod procfs;
@@ -20,7 +21,8 @@ commands:
     ci       the same as test
     deps     install busybox-static, iproute2, sudo, libcap2-bin if missing
     leaks    check that no test left an alcove process, mount, cgroup or
-             temporary file behind";
+             temporary file behind
+    bench    measure alcove beside its floors (see `cargo xtask bench --help`)";
 
 fn main() -> ExitCode {
     let args: Result<Vec<String>, _> = std::env::args_os()
@@ -53,6 +55,7 @@ fn dispatch(args: &[String]) -> Result<(), String> {
         "test" | "ci" => test::main(rest),
         "deps" => deps::main(rest),
         "leaks" => leaks::main(rest),
+        "bench" => bench::main(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}\n\n{}", test::USAGE);
             Ok(())
