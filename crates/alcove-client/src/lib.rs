@@ -28,16 +28,21 @@
 //! (`no_run`: it starts a process tree, which doc tests should not.)
 #![forbid(unsafe_code)]
 
+mod calls;
 mod drv;
 mod error;
 mod locate;
 mod options;
+mod shared;
+mod state;
+mod stdio;
 
 pub use alcove_proto::{Event, Field, Notice, Opt, Path, Pid, PrctlArg, Rlimit, SigHandler};
 pub use alcove_sys::Errno;
-pub use drv::{Drv, Message};
+pub use drv::Drv;
 pub use error::{Error, Result};
 pub use options::{Options, Stderr};
+pub use state::Message;
 
 /// The `alcove` binary [`Drv::start`] runs when no
 /// [`Options::progname`] is given; see there for where it looks.

@@ -49,6 +49,21 @@ pub fn is_cloexec(fd: impl AsFd) -> Result<bool, Errno> {
     Ok(fcntl_getfd(&fd)?.contains(FdFlags::CLOEXEC))
 }
 
+/// `poll(2)` for one descriptor: waits until it is readable (or at end of
+/// file, or in error), at most `timeout` (`None`: no limit). Returns
+/// whether it is.
+pub fn wait_readable(fd: impl AsFd, timeout: Option<std::time::Duration>) -> Result<bool, Errno> {
+    let timeout = timeout.map(|t| rustix::event::Timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
+        tv_nsec: i64::from(t.subsec_nanos()),
+    });
+    let mut pfd = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
+    Ok(rustix::event::poll(&mut pfd, timeout.as_ref())? > 0)
+}
+
 /// `dup2(fd, target)` for one of the standard descriptors 0, 1, 2. The new
 /// descriptor is not close-on-exec.
 pub fn dup_to_stdio(fd: impl AsFd, target: RawFd) -> Result<(), Errno> {

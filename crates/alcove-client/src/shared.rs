@@ -1,0 +1,181 @@
+//! The port's stdout, read by the threads that wait.
+//!
+//! There is no reader thread. A thread that waits for something (its
+//! reply, a program's output, an event, room in a stdin window) reads the
+//! port's stdout itself when no other thread is reading it, files every
+//! frame it cut where it belongs, and hands the reading over again. The
+//! common case, one thread making a call, costs what a pipe round trip
+//! costs: the caller writes, then reads its own reply.
+
+use std::io::Read;
+use std::process::{Child, ChildStdout};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use alcove_proto::{Greeting, Kind, Notice, Path, Reassembler};
+
+use crate::state::{Message, State, dispatch, inbox, push};
+
+/// The port's stdout, and the process to wait for when it closes.
+#[derive(Debug)]
+struct Reader {
+    stdout: Option<ChildStdout>,
+    rx: Reassembler,
+    child: Option<Child>,
+}
+
+/// What every handle on one port shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    cond: Condvar,
+    reader: Mutex<Reader>,
+}
+
+impl Shared {
+    pub(crate) fn new(stdout: ChildStdout, rx: Reassembler, child: Child) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            cond: Condvar::new(),
+            reader: Mutex::new(Reader {
+                stdout: Some(stdout),
+                rx,
+                child: Some(child),
+            }),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the threads that wait for a change.
+    pub(crate) fn notify(&self, st: &State) {
+        if st.waiters > 0 {
+            self.cond.notify_all();
+        }
+    }
+
+    /// Waits for a change of the state, until `deadline`: reads the port's
+    /// stdout when no other thread does, else sleeps until woken. Returns
+    /// false once the deadline has passed.
+    pub(crate) fn wait<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        deadline: Option<Instant>,
+    ) -> (MutexGuard<'a, State>, bool) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return (st, false);
+        }
+        if st.reading || st.gone.is_some() {
+            st.waiters += 1;
+            st = match deadline {
+                None => self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    self.cond
+                        .wait_timeout(st, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+            st.waiters -= 1;
+            return (st, true);
+        }
+        st.reading = true;
+        drop(st);
+        self.read_once(deadline);
+        let mut st = self.lock();
+        st.reading = false;
+        self.notify(&st);
+        (st, true)
+    }
+
+    /// One read of the port's stdout (after waiting for it to be readable
+    /// until `deadline`, if there is one), and every whole frame filed.
+    fn read_once(&self, deadline: Option<Instant>) {
+        let mut r = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let Reader { stdout, rx, child } = &mut *r;
+        let Some(out) = stdout.as_mut() else {
+            return;
+        };
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            match alcove_sys::fd::wait_readable(&*out, Some(left)) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) if e == alcove_sys::Errno::EINTR => return,
+                Err(e) => return self.closed(stdout, child, format!("polling the port: {e}")),
+            }
+        }
+        match out.read(rx.spare(64 << 10)) {
+            Ok(0) => self.closed(stdout, child, "the port closed its stdout".into()),
+            Ok(n) => {
+                rx.commit(n);
+                let mut st = self.lock();
+                while let Some(frame) = rx.next_frame() {
+                    match frame {
+                        Ok(f) => dispatch(&mut st, f),
+                        Err(e) => {
+                            let m = Message::Notice(Notice::BadFrame(e));
+                            push(inbox(&mut st, &Path::root()), m);
+                        }
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => self.closed(stdout, child, format!("reading from the port: {e}")),
+        }
+    }
+
+    /// The port's stdout closed: waits for the port and says why it went.
+    fn closed(&self, stdout: &mut Option<ChildStdout>, child: &mut Option<Child>, reason: String) {
+        *stdout = None;
+        let reason = match child.take().map(|mut c| c.wait()) {
+            Some(Ok(s)) => format!("{reason}; it exited: {s}"),
+            Some(Err(e)) => format!("{reason}; waiting for it: {e}"),
+            None => reason,
+        };
+        let mut st = self.lock();
+        st.gone = Some(reason);
+        self.notify(&st);
+    }
+
+    /// Reads the port's stdout to its end, and waits for the port: what a
+    /// dropped driver does once it closed the port's stdin.
+    pub(crate) fn drain(&self) {
+        loop {
+            if self.lock().gone.is_some() {
+                return;
+            }
+            self.read_once(None);
+        }
+    }
+}
+
+/// Reads up to the port's greeting, the first frame it sends.
+pub(crate) fn read_greeting(
+    stdout: &mut ChildStdout,
+    rx: &mut Reassembler,
+) -> std::result::Result<Greeting, String> {
+    loop {
+        if let Some(frame) = rx.next_frame() {
+            let frame = frame.map_err(|e| format!("bad first frame: {e}"))?;
+            if frame.header.kind != Kind::Greeting {
+                return Err(format!(
+                    "expected a greeting, got a {:?} frame",
+                    frame.header.kind
+                ));
+            }
+            return frame
+                .decode::<Greeting>()
+                .map_err(|e| format!("bad greeting: {e}"));
+        }
+        match stdout.read(rx.spare(4096)) {
+            Ok(0) => return Err("the port exited before greeting".into()),
+            Ok(n) => rx.commit(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading the greeting: {e}")),
+        }
+    }
+}
