@@ -205,6 +205,17 @@ impl Drv {
     }
 
     pub(crate) fn send_frame(&self, call: &'static str, path: &Path, frame: &[u8]) -> Result<()> {
+        self.send_parts(call, path, &[frame])
+    }
+
+    /// Writes the parts of one frame to the port, whole, with as few
+    /// `writev` calls as the pipe allows.
+    pub(crate) fn send_parts(
+        &self,
+        call: &'static str,
+        path: &Path,
+        parts: &[&[u8]],
+    ) -> Result<()> {
         let mut w = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         let gone = |reason: String| Error::PortGone {
             call,
@@ -214,9 +225,18 @@ impl Drv {
         let w = w
             .as_mut()
             .ok_or_else(|| gone("the port's stdin is closed".into()))?;
-        w.write_all(frame)
-            .and_then(|()| w.flush())
-            .map_err(|e| gone(format!("writing to the port: {e}")))
+        let mut bufs: Vec<std::io::IoSlice<'_>> =
+            parts.iter().map(|p| std::io::IoSlice::new(p)).collect();
+        let mut bufs = &mut bufs[..];
+        while !bufs.is_empty() {
+            match w.write_vectored(bufs) {
+                Ok(0) => return Err(gone("writing to the port: wrote nothing".into())),
+                Ok(n) => std::io::IoSlice::advance_slices(&mut bufs, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(gone(format!("writing to the port: {e}"))),
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn gone_reason(&self, st: &State) -> Option<String> {

@@ -151,6 +151,18 @@ pub(crate) fn push(b: &mut Inbox, m: Message) {
     }
 }
 
+/// Appends output to the inbox, to the last item when it is output of the
+/// same stream (one copy, from the frame to the inbox).
+fn push_output(b: &mut Inbox, stdout: bool, data: &[u8]) {
+    match (b.items.back_mut(), stdout) {
+        (Some(Message::Stdout(acc)), true) | (Some(Message::Stderr(acc)), false) => {
+            acc.extend_from_slice(data)
+        }
+        _ if stdout => b.items.push_back(Message::Stdout(data.to_vec())),
+        _ => b.items.push_back(Message::Stderr(data.to_vec())),
+    }
+}
+
 pub(crate) fn dispatch(st: &mut State, f: alcove_proto::FrameRef<'_>) {
     let h = f.header;
     let path = h.to_owned().path;
@@ -182,8 +194,8 @@ pub(crate) fn dispatch(st: &mut State, f: alcove_proto::FrameRef<'_>) {
             }
             Err(e) => push(inbox(st, &path), Message::Notice(Notice::BadFrame(e))),
         },
-        Kind::Stdout => push(inbox(st, &path), Message::Stdout(f.payload.to_vec())),
-        Kind::Stderr => push(inbox(st, &path), Message::Stderr(f.payload.to_vec())),
+        Kind::Stdout => push_output(inbox(st, &path), true, f.payload),
+        Kind::Stderr => push_output(inbox(st, &path), false, f.payload),
         Kind::Notice => {
             let notice = match f.decode::<Notice>() {
                 Ok(n) => n,

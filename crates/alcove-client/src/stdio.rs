@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use alcove_proto::{Event, Kind, Path, Pid, encode_frame, encode_message};
+use alcove_proto::{Event, Kind, Path, Pid, Prefix, encode_message};
 
 use crate::drv::{Drv, deadline_of};
 use crate::error::{Error, Result};
@@ -64,13 +64,14 @@ impl Drv {
                 }
             }
             drop(st);
-            let mut frame = Vec::with_capacity(chunk.len() + 32);
-            encode_frame(&mut frame, Kind::Stdin, 0, &p, chunk).map_err(|e| Error::TooLarge {
-                call: "stdin",
-                path: p.clone(),
-                reason: e.to_string(),
-            })?;
-            self.send_frame("stdin", &p, &frame)?;
+            // The chunk goes out as it is, after a header: no copy.
+            let prefix =
+                Prefix::new(Kind::Stdin, 0, &p, chunk.len()).map_err(|e| Error::TooLarge {
+                    call: "stdin",
+                    path: p.clone(),
+                    reason: e.to_string(),
+                })?;
+            self.send_parts("stdin", &p, &[prefix.as_bytes(), chunk])?;
         }
         Ok(())
     }

@@ -31,7 +31,9 @@ const HIGH_WATER: usize = 8 << 20;
 /// ...and start again below this.
 const LOW_WATER: usize = 1 << 20;
 /// Largest chunk of a child's stdout or stderr relayed in one frame.
-const RELAY_CHUNK: usize = 64 << 10;
+const RELAY_CHUNK: usize = 256 << 10;
+/// What a busy pipe grows to: one the other end keeps full is grown once.
+const BIG_PIPE: usize = 1 << 20;
 /// Bytes of stdin written to an exec'd child between two acknowledgements.
 const ACK_BATCH: u64 = alcove_proto::STDIN_WINDOW as u64 / 4;
 
@@ -76,6 +78,8 @@ pub struct Config {
     pub ctl: Option<OwnedFd>,
     /// Signals the user asked to trap, reported as events.
     pub trapped: [bool; NSIG],
+    /// Signals the user asked to ignore, still ignored after exec.
+    pub ignored: [bool; NSIG],
 }
 
 /// An exec call that went down to a child and is not resolved yet.
@@ -116,6 +120,8 @@ struct Child {
     stderr_ready: bool,
     exit: Option<Exit>,
     exit_reported: bool,
+    /// Its pipes were grown for a busy program.
+    grown: bool,
 }
 
 /// One process's loop.
@@ -142,6 +148,11 @@ struct Core {
     scratch: Vec<u8>,
     msg: Vec<u8>,
     trapped: [bool; NSIG],
+    ignored: [bool; NSIG],
+    /// `RLIMIT_NOFILE`, read at start and after each `setrlimit`.
+    nofile: u64,
+    /// Our stdout pipe was grown.
+    stdout_grown: bool,
 }
 
 /// What a new child needs to start its loop: its ends of the four pipes.
@@ -193,6 +204,9 @@ impl Loop {
             scratch: Vec::new(),
             msg: Vec::new(),
             trapped: config.trapped,
+            ignored: config.ignored,
+            nofile: nofile(),
+            stdout_grown: false,
         };
         if greet {
             let greeting = Greeting {
@@ -236,12 +250,18 @@ impl Loop {
     fn on_stdin(&mut self) {
         loop {
             let spare = self.rx.spare(16 << 10);
+            let asked = spare.len();
             match rustix::io::read(fd::stdio(0), spare) {
                 Ok(0) => self.core.shutdown(0),
                 Ok(n) => {
                     self.rx.commit(n);
                     while let Some(frame) = self.rx.next_frame() {
                         self.core.on_frame(frame);
+                    }
+                    if n < asked {
+                        // A pipe read short is empty: the next write to it
+                        // brings a new edge.
+                        return;
                     }
                 }
                 Err(rustix::io::Errno::AGAIN) => return,
@@ -279,6 +299,12 @@ impl Core {
         if let Err(e) = self.out.send(fd::stdio(1), parts) {
             self.log(format_args!("write stdout: {e}"));
             self.shutdown(0);
+        }
+        if !self.stdout_grown && !self.out.is_empty() {
+            // Our reader is slower than what we relay: a bigger pipe takes
+            // fewer, larger writes.
+            self.stdout_grown = true;
+            let _ = fd::set_pipe_size(fd::stdio(1), BIG_PIPE);
         }
     }
 
@@ -463,6 +489,11 @@ impl Core {
                     .map_err(|e| CallError::Errno(e.raw()))
             }),
             Call::Sigaction { signum, handler } => self.sigaction(signum, handler),
+            call @ Call::Setrlimit { .. } => {
+                let r = serve::serve(call);
+                self.nofile = nofile();
+                r
+            }
             other => serve::serve(other),
         };
         self.reply(id, &[], result);
@@ -520,6 +551,7 @@ impl Core {
             };
             signal::sigaction(signum, d).map_err(|e| CallError::Errno(e.raw()))?;
             self.trapped[signum as usize] = h == SigHandler::Trap;
+            self.ignored[signum as usize] = h == SigHandler::Ign;
         }
         Ok(Reply::Handler(current))
     }
@@ -548,15 +580,13 @@ impl Core {
         route::check_fork(self.depth, self.opts.maxforkdepth, live, self.childlimit)
             .map_err(|e| CallError::Errno(e.raw()))?;
         let errno = |e: Errno| CallError::Errno(e.raw());
-        let (stdin_r, stdin_w) = fd::pipe().map_err(errno)?;
-        let (stdout_r, stdout_w) = fd::pipe().map_err(errno)?;
-        let (stderr_r, stderr_w) = fd::pipe().map_err(errno)?;
-        let (ctl_r, ctl_w) = fd::pipe().map_err(errno)?;
+        // Non-blocking from birth: the child makes its stderr blocking.
+        let (stdin_r, stdin_w) = fd::pipe_nonblocking().map_err(errno)?;
+        let (stdout_r, stdout_w) = fd::pipe_nonblocking().map_err(errno)?;
+        let (stderr_r, stderr_w) = fd::pipe_nonblocking().map_err(errno)?;
+        let (ctl_r, ctl_w) = fd::pipe_nonblocking().map_err(errno)?;
 
-        let nofile = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-            .current
-            .unwrap_or(u64::MAX);
-        let childlimit = self.opts.maxchild.min(route::childlimit_for(nofile));
+        let childlimit = self.opts.maxchild.min(route::childlimit_for(self.nofile));
         let mut internal = self.internal_fds();
         internal.extend([&stdin_w, &stdout_r, &stderr_r, &ctl_r].map(|f| f.as_raw_fd()));
         let mut init = Some(ChildInit {
@@ -570,6 +600,7 @@ impl Core {
                 childlimit,
                 ctl: None,
                 trapped: self.trapped,
+                ignored: self.ignored,
             },
         });
         // Nothing queued for our reader may be written twice: the child
@@ -594,9 +625,6 @@ impl Core {
         };
         drop(init);
         let pid = Pid::from_raw(pid);
-        for f in [&stdin_w, &stdout_r, &stderr_r, &ctl_r] {
-            let _ = fd::set_nonblocking(f, true);
-        }
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
             self.slots.len() - 1
@@ -637,6 +665,7 @@ impl Core {
             stderr_ready: false,
             exit: None,
             exit_reported: false,
+            grown: false,
         });
         self.by_pid.insert(pid.as_raw(), slot);
         self.log(format_args!("forked {pid} in slot {slot}"));
@@ -687,7 +716,13 @@ impl Core {
         for n in 0..=2 {
             let _ = fd::set_nonblocking(fd::stdio(n), false);
         }
-        signal::reset_all();
+        // Handlers are reset by exec itself; what the loop ignores for its
+        // own sake (SIGPIPE) is not, nor is the signal mask.
+        let sigpipe = !self.ignored[SIGPIPE as usize];
+        if sigpipe {
+            let _ = signal::sigaction(SIGPIPE, Disposition::Default);
+        }
+        signal::unblock_all();
         // The program leads a process group of its own: at shutdown its
         // parent signals the group, which reaches the program's children.
         let _ = alcove_sys::process::setpgid_self();
@@ -703,21 +738,13 @@ impl Core {
         for n in 0..=1 {
             let _ = fd::set_nonblocking(fd::stdio(n), true);
         }
-        self.restore_signals();
+        if sigpipe {
+            let _ = signal::sigaction(SIGPIPE, Disposition::Ignore);
+        }
         if let Some(ctl) = &self.ctl {
             let _ = rustix::io::write(ctl, b"F");
         }
         Err(CallError::Errno(errno.raw()))
-    }
-
-    fn restore_signals(&self) {
-        let _ = signal::sigaction(SIGCHLD, Disposition::Trap);
-        let _ = signal::sigaction(SIGPIPE, Disposition::Ignore);
-        for (signum, &on) in self.trapped.iter().enumerate() {
-            if on {
-                let _ = signal::sigaction(signum as i32, Disposition::Trap);
-            }
-        }
     }
 
     // ---- children ----------------------------------------------------------------
@@ -752,6 +779,11 @@ impl Core {
         if c.stdin_q.send(stdin, parts).is_err() {
             self.close_stdin(slot);
             return;
+        }
+        if c.raw && !c.grown && !c.stdin_q.is_empty() {
+            // The program's stdin is full: give it room, once.
+            c.grown = true;
+            let _ = fd::set_pipe_size(stdin, BIG_PIPE);
         }
         self.ack_stdin(slot);
     }
@@ -945,13 +977,19 @@ impl Core {
                 c.stdout_ready = false;
                 return;
             };
-            match rustix::io::read(stdout, c.rx.spare(16 << 10)) {
+            let spare = c.rx.spare(16 << 10);
+            let asked = spare.len();
+            match rustix::io::read(stdout, spare) {
                 Ok(0) => {
                     c.stdout_ready = false;
                     self.close_output(slot, Role::Stdout);
                     return;
                 }
-                Ok(n) => c.rx.commit(n),
+                Ok(n) => {
+                    c.rx.commit(n);
+                    // Read short: drained (the frames are relayed first).
+                    c.stdout_ready = n == asked;
+                }
                 Err(rustix::io::Errno::AGAIN) => {
                     c.stdout_ready = false;
                     return;
@@ -1060,6 +1098,13 @@ impl Core {
                     if raw {
                         c.credit -= n as u64;
                     }
+                    if n == RELAY_CHUNK && raw && !c.grown {
+                        // The program keeps its pipe full: give it room.
+                        c.grown = true;
+                        if let Some(f) = &c.stdout {
+                            let _ = fd::set_pipe_size(f, BIG_PIPE);
+                        }
+                    }
                     let kind = if role == Role::Stdout {
                         Kind::Stdout
                     } else {
@@ -1068,6 +1113,11 @@ impl Core {
                     let data = std::mem::take(&mut self.scratch);
                     self.relay_raw(pid, kind, &data[..n]);
                     self.scratch = data;
+                    if n < limit {
+                        // Read short: drained.
+                        self.set_ready(slot, role, false);
+                        return;
+                    }
                 }
                 Err(rustix::io::Errno::AGAIN) => {
                     self.set_ready(slot, role, false);
@@ -1251,6 +1301,13 @@ fn catches(pid: i32, signum: i32) -> bool {
     mask.is_some_and(|m| (1..=64).contains(&signum) && m & (1 << (signum - 1)) != 0)
 }
 
+/// The soft `RLIMIT_NOFILE`.
+fn nofile() -> u64 {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX)
+}
+
 fn stack_size() -> usize {
     let limit = rustix::process::getrlimit(rustix::process::Resource::Stack);
     match limit.current {
@@ -1263,15 +1320,17 @@ fn stack_size() -> usize {
 /// pipes as stdin, stdout and stderr, and run a fresh loop.
 fn child_main(init: ChildInit, internal: &[RawFd]) -> ! {
     signal::clear_wake_fd();
-    for &f in internal {
-        // SAFETY: these belong to the parent's state, a copy of which this
-        // process holds but never uses again.
-        unsafe { fd::close_raw(f) };
-    }
+    let mut internal = internal.to_vec();
+    // SAFETY: these belong to the parent's state, a copy of which this
+    // process holds but never uses again.
+    unsafe { fd::close_all(&mut internal) };
     let setup = || -> Result<(), Errno> {
         fd::dup_to_stdio(&init.stdin, 0)?;
         fd::dup_to_stdio(&init.stdout, 1)?;
         fd::dup_to_stdio(&init.stderr, 2)?;
+        // The pipes were made non-blocking for the parent's ends; stderr
+        // is written with blocking writes.
+        fd::set_nonblocking(fd::stdio(2), false)?;
         Ok(())
     };
     if let Err(e) = setup() {

@@ -103,6 +103,7 @@ fn main() -> ExitCode {
         opts,
         ctl: None,
         trapped: [false; alcove_sys::signal::NSIG],
+        ignored: [false; alcove_sys::signal::NSIG],
     };
     match Loop::new(config) {
         Ok(l) => l.run(),

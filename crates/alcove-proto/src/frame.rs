@@ -158,7 +158,9 @@ impl Default for Reassembler {
     }
 }
 
-const INITIAL: usize = 64 * 1024;
+/// The buffer's first size: small, as every loop process has one per
+/// child and a new child touches it first thing; it grows with the frames.
+const INITIAL: usize = 4 * 1024;
 
 impl Reassembler {
     /// An empty reassembler.

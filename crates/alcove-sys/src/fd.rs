@@ -16,6 +16,24 @@ pub fn pipe() -> Result<(OwnedFd, OwnedFd), Errno> {
     Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
 }
 
+/// `pipe2(fds, O_CLOEXEC | O_NONBLOCK)`: a pipe, both ends close-on-exec
+/// and non-blocking. Returns `(read end, write end)`.
+pub fn pipe_nonblocking() -> Result<(OwnedFd, OwnedFd), Errno> {
+    use rustix::pipe::PipeFlags;
+    Ok(rustix::pipe::pipe_with(
+        PipeFlags::CLOEXEC | PipeFlags::NONBLOCK,
+    )?)
+}
+
+/// `fcntl(fd, F_SETPIPE_SZ, size)`: grows (or shrinks) a pipe's buffer;
+/// returns the size the kernel chose.
+///
+/// # References
+/// - [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+pub fn set_pipe_size(fd: impl AsFd, size: usize) -> Result<usize, Errno> {
+    Ok(rustix::pipe::fcntl_setpipe_size(fd, size)?)
+}
+
 /// Sets or clears `O_NONBLOCK` on the open file description.
 pub fn set_nonblocking(fd: impl AsFd, on: bool) -> Result<(), Errno> {
     let flags = fcntl_getfl(&fd)?;
@@ -136,6 +154,30 @@ pub unsafe fn close_from(first: RawFd) -> Result<(), Errno> {
         unsafe { close_raw(fd) };
     }
     Ok(())
+}
+
+/// Closes the descriptors in `fds` (any order), with one `close_range`
+/// per run of consecutive numbers.
+///
+/// # Safety
+/// Nothing may own (and later use or close) any of them.
+pub unsafe fn close_all(fds: &mut [RawFd]) {
+    fds.sort_unstable();
+    let mut i = 0;
+    while i < fds.len() {
+        let mut j = i;
+        while j + 1 < fds.len() && fds[j + 1] <= fds[j] + 1 {
+            j += 1;
+        }
+        // SAFETY: the caller gives up every claim on these descriptors.
+        if unsafe { crate::raw::close_span(fds[i], fds[j]) }.is_err() {
+            for &fd in &fds[i..=j] {
+                // SAFETY: as above.
+                unsafe { close_raw(fd) };
+            }
+        }
+        i = j + 1;
+    }
 }
 
 /// The descriptors open in this process, ascending.

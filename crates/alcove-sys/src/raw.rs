@@ -21,6 +21,18 @@ pub(crate) unsafe fn close_range(first: RawFd) -> Result<(), Errno> {
     if r == -1 { Err(Errno::last()) } else { Ok(()) }
 }
 
+/// `close_range(first, last, 0)`.
+///
+/// # Safety
+/// Nothing may own a descriptor from `first` to `last`.
+pub(crate) unsafe fn close_span(first: RawFd, last: RawFd) -> Result<(), Errno> {
+    let first = libc::c_uint::try_from(first).map_err(|_| Errno::EBADF)?;
+    let last = libc::c_uint::try_from(last).map_err(|_| Errno::EBADF)?;
+    // SAFETY: the caller guarantees no descriptor in the range is owned.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+    if r == -1 { Err(Errno::last()) } else { Ok(()) }
+}
+
 /// `close_range(first, ~0U, CLOSE_RANGE_CLOEXEC)`.
 pub(crate) fn close_range_cloexec(first: RawFd) -> Result<(), Errno> {
     let first = libc::c_uint::try_from(first).map_err(|_| Errno::EBADF)?;

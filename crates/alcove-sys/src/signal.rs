@@ -137,6 +137,17 @@ fn disposition_of(act: &libc::sigaction) -> Disposition {
     }
 }
 
+/// Unblocks every signal: the signal mask survives exec.
+pub fn unblock_all() {
+    // SAFETY: an empty sigset_t is plain data filled by sigemptyset.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a live sigset_t.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    }
+}
+
 /// Resets every signal this module traps or ignores to its default, and
 /// unblocks all signals: what an exec'd program should start with.
 /// (`execve` resets handlers itself, but keeps ignored signals ignored and
