@@ -48,14 +48,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
         println!("{USAGE}");
         return Ok(());
     };
-    run(Command::new("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "alcove-bench",
-        "-p",
-        "alcove-loop",
-    ]))?;
+    run(Command::new("cargo").args(["build", "--release", "-p", "alcove-bench"]))?;
+    // The port as it ships: static (`cargo xtask dist`).
+    let port = crate::dist::build()?;
     let target = target_dir();
     let release = target.join("release");
     let out_dir = target.join("bench");
@@ -63,7 +58,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
     let mut cmd = Command::new(release.join("alcove-bench"));
     cmd.arg("--alcove")
-        .arg(release.join("alcove"))
+        .arg(&port)
         .arg("--out-dir")
         .arg(&out_dir);
     if opts.quick {
@@ -105,7 +100,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
 /// `$CARGO_TARGET_DIR`, or `target` in the workspace root (the current
 /// directory of every task).
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new("target").to_path_buf())

@@ -5,6 +5,7 @@
 
 mod bench;
 mod deps;
+mod dist;
 mod leaks;
 mod procfs;
 mod shell;
@@ -22,7 +23,8 @@ commands:
     deps     install busybox-static, iproute2, sudo, libcap2-bin if missing
     leaks    check that no test left an alcove process, mount, cgroup or
              temporary file behind
-    bench    measure alcove beside its floors (see `cargo xtask bench --help`)";
+    bench    measure alcove beside its floors (see `cargo xtask bench --help`)
+    dist     build the port as a static binary: target/dist/alcove";
 
 fn main() -> ExitCode {
     let args: Result<Vec<String>, _> = std::env::args_os()
@@ -56,6 +58,7 @@ fn dispatch(args: &[String]) -> Result<(), String> {
         "deps" => deps::main(rest),
         "leaks" => leaks::main(rest),
         "bench" => bench::main(rest),
+        "dist" => dist::main(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}\n\n{}", test::USAGE);
             Ok(())

@@ -80,6 +80,8 @@ pub struct Config {
     pub trapped: [bool; NSIG],
     /// Signals the user asked to ignore, still ignored after exec.
     pub ignored: [bool; NSIG],
+    /// The soft `RLIMIT_NOFILE`, as its parent knew it.
+    pub nofile: u64,
 }
 
 /// An exec call that went down to a child and is not resolved yet.
@@ -175,14 +177,16 @@ impl Loop {
     /// `ctl`) greets its client.
     pub fn new(config: Config) -> Result<Self, Errno> {
         let poll = Poll::new()?;
-        let (wake_r, wake_w) = fd::pipe()?;
-        fd::set_nonblocking(&wake_r, true)?;
-        fd::set_nonblocking(&wake_w, true)?;
+        let (wake_r, wake_w) = fd::pipe_nonblocking()?;
         signal::set_wake_fd(wake_w.as_fd());
-        signal::sigaction(SIGCHLD, Disposition::Trap)?;
-        signal::sigaction(SIGPIPE, Disposition::Ignore)?;
-        fd::set_nonblocking(fd::stdio(0), true)?;
-        fd::set_nonblocking(fd::stdio(1), true)?;
+        if config.ctl.is_none() {
+            // The port. A child inherits all this from its parent: the
+            // handlers, and pipes made non-blocking at birth.
+            signal::sigaction(SIGCHLD, Disposition::Trap)?;
+            signal::sigaction(SIGPIPE, Disposition::Ignore)?;
+            fd::set_nonblocking(fd::stdio(0), true)?;
+            fd::set_nonblocking(fd::stdio(1), true)?;
+        }
         let registry = poll.registry();
         registry.register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
         registry.register(&mut SourceFd(&1), STDOUT, Interest::WRITABLE)?;
@@ -205,7 +209,7 @@ impl Loop {
             msg: Vec::new(),
             trapped: config.trapped,
             ignored: config.ignored,
-            nofile: nofile(),
+            nofile: config.nofile,
             stdout_grown: false,
         };
         if greet {
@@ -601,6 +605,7 @@ impl Core {
                 ctl: None,
                 trapped: self.trapped,
                 ignored: self.ignored,
+                nofile: self.nofile,
             },
         });
         // Nothing queued for our reader may be written twice: the child
@@ -1302,7 +1307,7 @@ fn catches(pid: i32, signum: i32) -> bool {
 }
 
 /// The soft `RLIMIT_NOFILE`.
-fn nofile() -> u64 {
+pub fn nofile() -> u64 {
     rustix::process::getrlimit(rustix::process::Resource::Nofile)
         .current
         .unwrap_or(u64::MAX)

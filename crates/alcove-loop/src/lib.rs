@@ -48,7 +48,7 @@ mod event_loop;
 )]
 mod serve;
 
-pub use event_loop::{Config, Loop};
+pub use event_loop::{Config, Loop, nofile};
 pub use options::Options;
 
 /// The version of this crate, reported by the `version` call.

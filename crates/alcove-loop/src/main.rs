@@ -13,10 +13,7 @@ The alcove port: serves the alcove-rs protocol on stdin and stdout.
 It is started by a client (alcove-client's Drv), not by hand.";
 
 fn parse() -> Result<Options, String> {
-    let nofile = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-        .current
-        .unwrap_or(u64::MAX);
-    let mut opts = Options::new(route::childlimit_for(nofile));
+    let mut opts = Options::new(route::childlimit_for(alcove_loop::nofile()));
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -94,9 +91,7 @@ fn main() -> ExitCode {
         eprintln!("alcove: close_range: {e}");
         return ExitCode::from(1);
     }
-    let nofile = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-        .current
-        .unwrap_or(u64::MAX);
+    let nofile = alcove_loop::nofile();
     let config = Config {
         depth: 0,
         childlimit: opts.maxchild.min(route::childlimit_for(nofile)),
@@ -104,6 +99,7 @@ fn main() -> ExitCode {
         ctl: None,
         trapped: [false; alcove_sys::signal::NSIG],
         ignored: [false; alcove_sys::signal::NSIG],
+        nofile,
     };
     match Loop::new(config) {
         Ok(l) => l.run(),
