@@ -124,6 +124,8 @@ struct Child {
     exit_reported: bool,
     /// Its pipes were grown for a busy program.
     grown: bool,
+    /// Its stdin is in the poller (bytes wait for room).
+    stdin_watched: bool,
 }
 
 /// One process's loop.
@@ -155,6 +157,8 @@ struct Core {
     nofile: u64,
     /// Our stdout pipe was grown.
     stdout_grown: bool,
+    /// Our stdout is in the poller: output is queued, waiting for room.
+    stdout_watched: bool,
 }
 
 /// What a new child needs to start its loop: its ends of the four pipes.
@@ -189,7 +193,6 @@ impl Loop {
         }
         let registry = poll.registry();
         registry.register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
-        registry.register(&mut SourceFd(&1), STDOUT, Interest::WRITABLE)?;
         registry.register(&mut SourceFd(&wake_r.as_raw_fd()), WAKE, Interest::READABLE)?;
         let greet = config.ctl.is_none();
         let mut core = Core {
@@ -211,6 +214,7 @@ impl Loop {
             ignored: config.ignored,
             nofile: config.nofile,
             stdout_grown: false,
+            stdout_watched: false,
         };
         if greet {
             let greeting = Greeting {
@@ -304,11 +308,33 @@ impl Core {
             self.log(format_args!("write stdout: {e}"));
             self.shutdown(0);
         }
-        if !self.stdout_grown && !self.out.is_empty() {
-            // Our reader is slower than what we relay: a bigger pipe takes
-            // fewer, larger writes.
-            self.stdout_grown = true;
-            let _ = fd::set_pipe_size(fd::stdio(1), BIG_PIPE);
+        if !self.out.is_empty() {
+            if !self.stdout_grown {
+                // Our reader is slower than what we relay: a bigger pipe
+                // takes fewer, larger writes.
+                self.stdout_grown = true;
+                let _ = fd::set_pipe_size(fd::stdio(1), BIG_PIPE);
+            }
+            self.watch_stdout(true);
+        }
+    }
+
+    /// Puts our stdout in the poller while output waits for room, and only
+    /// then: a pipe polled for room all the time would wake us each time
+    /// our reader reads.
+    fn watch_stdout(&mut self, on: bool) {
+        if on == self.stdout_watched {
+            return;
+        }
+        self.stdout_watched = on;
+        let registry = self.poll.registry();
+        let r = if on {
+            registry.register(&mut SourceFd(&1), STDOUT, Interest::WRITABLE)
+        } else {
+            registry.deregister(&mut SourceFd(&1))
+        };
+        if let Err(e) = r {
+            fatal("epoll_ctl of stdout", e);
         }
     }
 
@@ -340,9 +366,13 @@ impl Core {
     }
 
     fn flush_out(&mut self) {
-        if let Err(e) = self.out.flush(fd::stdio(1)) {
-            self.log(format_args!("write stdout: {e}"));
-            self.shutdown(0);
+        match self.out.flush(fd::stdio(1)) {
+            Ok(true) => self.watch_stdout(false),
+            Ok(false) => {}
+            Err(e) => {
+                self.log(format_args!("write stdout: {e}"));
+                self.shutdown(0);
+            }
         }
         if self.out.len() < LOW_WATER {
             self.resume_all();
@@ -639,7 +669,6 @@ impl Core {
             (&ctl_r, Role::Ctl, Interest::READABLE),
             (&stdout_r, Role::Stdout, Interest::READABLE),
             (&stderr_r, Role::Stderr, Interest::READABLE),
-            (&stdin_w, Role::Stdin, Interest::WRITABLE),
         ];
         for (f, role, interest) in reg {
             if let Err(e) =
@@ -671,6 +700,7 @@ impl Core {
             exit: None,
             exit_reported: false,
             grown: false,
+            stdin_watched: false,
         });
         self.by_pid.insert(pid.as_raw(), slot);
         self.log(format_args!("forked {pid} in slot {slot}"));
@@ -785,12 +815,42 @@ impl Core {
             self.close_stdin(slot);
             return;
         }
-        if c.raw && !c.grown && !c.stdin_q.is_empty() {
-            // The program's stdin is full: give it room, once.
-            c.grown = true;
-            let _ = fd::set_pipe_size(stdin, BIG_PIPE);
+        if !c.stdin_q.is_empty() {
+            if c.raw && !c.grown {
+                // The program's stdin is full: give it room, once.
+                c.grown = true;
+                let _ = fd::set_pipe_size(stdin, BIG_PIPE);
+            }
+            self.watch_stdin(slot, true);
         }
         self.ack_stdin(slot);
+    }
+
+    /// Puts a child's stdin in the poller while bytes wait for room in it,
+    /// and only then (see [`Core::watch_stdout`]).
+    fn watch_stdin(&mut self, slot: usize, on: bool) {
+        let Some(c) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(stdin) = &c.stdin else { return };
+        if on == c.stdin_watched {
+            return;
+        }
+        c.stdin_watched = on;
+        let fd = stdin.as_raw_fd();
+        let registry = self.poll.registry();
+        let r = if on {
+            registry.register(
+                &mut SourceFd(&fd),
+                token(slot, Role::Stdin),
+                Interest::WRITABLE,
+            )
+        } else {
+            registry.deregister(&mut SourceFd(&fd))
+        };
+        if let Err(e) = r {
+            fatal("epoll_ctl of a child's stdin", e);
+        }
     }
 
     fn child_stdin(&mut self, slot: usize, pid: Pid, data: &[u8]) {
@@ -805,7 +865,12 @@ impl Core {
                 self.ack_stdin(slot);
                 self.close_stdin(slot);
             }
-            Ok(_) => self.ack_stdin(slot),
+            Ok(drained) => {
+                if drained {
+                    self.watch_stdin(slot, false);
+                }
+                self.ack_stdin(slot);
+            }
             Err(_) => self.close_stdin(slot),
         }
     }
@@ -831,10 +896,12 @@ impl Core {
         if let Some(f) = c.stdin.take() {
             c.stdin_q.clear();
             let pid = c.pid;
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&f.as_raw_fd()));
+            if std::mem::take(&mut c.stdin_watched) {
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(&mut SourceFd(&f.as_raw_fd()));
+            }
             drop(f);
             self.emit(Kind::Notice, 0, &[pid], &Notice::StdinClosed);
         }
