@@ -1,8 +1,8 @@
 //! `cargo xtask test` (alias `cargo xtask ci`): the one gate, run by CI as
 //! root and by hand. Steps: deps, fmt, clippy, build, test, e2e, doc,
-//! leaks. A failing step does not stop the next ones (except that test and
-//! e2e need build), so one run shows every problem; the run fails if any
-//! step failed.
+//! bench (`--quick`, a smoke test of the harness), leaks. A failing step
+//! does not stop the next ones (except that test and e2e need build), so
+//! one run shows every problem; the run fails if any step failed.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -200,6 +200,13 @@ fn steps(opts: &Opts) -> Vec<Step> {
             Box::new(|| {
                 run(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))
             }),
+        ),
+        step(
+            "bench",
+            quick,
+            // The harness runs, about a second a benchmark; no speed is
+            // asserted (BENCHMARKS.md records the full run).
+            Box::new(|| crate::bench::main(&["--quick".to_string()])),
         ),
         step("leaks", None, Box::new(leaks::check)),
     ]
@@ -462,6 +469,7 @@ mod tests {
                 ("test", None),
                 ("e2e", None),
                 ("doc", Some("--quick")),
+                ("bench", Some("--quick")),
                 ("leaks", None),
             ]
         );
