@@ -240,7 +240,7 @@ impl Drv {
     }
 
     /// `sigaction(2)`: `Dfl`, `Ign` or `Trap` (a trapped signal arrives as
-    /// [`Event::Signal`] from `path`). Returns the previous disposition.
+    /// [`Event::Signal`](crate::Event::Signal) from `path`). Returns the previous disposition.
     /// `SIGCHLD` is governed by the `sigchld` option instead.
     pub fn sigaction(&self, path: &[Pid], signum: i32, handler: SigHandler) -> Result<SigHandler> {
         let call = Call::Sigaction {
