@@ -206,3 +206,42 @@ fn bad_pids_name_the_call_they_refuse() {
     assert_eq!(port.notice(), (78, vec![Pid::from_raw(-1)], Notice::BadPid));
     port.healthy(&[c]);
 }
+
+/// A call written right before the port's stdin closes is answered, and
+/// the port then exits: the data and the hang-up come in one wake-up, and
+/// the end of file behind a short read is still seen.
+#[test]
+fn a_call_then_the_end_of_stdin_is_answered_then_the_port_exits() {
+    for _ in 0..50 {
+        let mut port = Port::start();
+        let c = fork(&mut port);
+        let mut frames = Vec::new();
+        encode_message(&mut frames, Kind::Call, 5, &[], &Call::Getpid).unwrap();
+        encode_message(&mut frames, Kind::Call, 6, &[c], &Call::Getpid).unwrap();
+        port.send(&frames);
+        // Closing our end of its stdin: the port sees the end of file.
+        let Port {
+            child,
+            stdin,
+            frames: rx,
+        } = &mut port;
+        drop(std::mem::replace(stdin, {
+            // A stand-in that is never written: the original is dropped.
+            let (r, w) = std::io::pipe().unwrap();
+            drop(r);
+            ChildStdin::from(std::os::fd::OwnedFd::from(w))
+        }));
+        let mut ids = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(f) if f.kind == Kind::Reply => ids.push(f.id),
+                Ok(_) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("the port did not close its stdout: {e}"),
+            }
+        }
+        assert!(ids.contains(&5), "the port's reply came: {ids:?}");
+        let status = child.wait().unwrap();
+        assert!(status.success(), "the port exited on its own: {status}");
+    }
+}

@@ -126,6 +126,10 @@ struct Child {
     grown: bool,
     /// Its stdin is in the poller (bytes wait for room).
     stdin_watched: bool,
+    /// Its stdout or stderr had no writer left when last polled: read to
+    /// the end of file.
+    stdout_hup: bool,
+    stderr_hup: bool,
 }
 
 /// One process's loop.
@@ -242,20 +246,23 @@ impl Loop {
                 fatal("epoll_wait", e);
             }
             for event in events.iter() {
+                // The writer is gone: read to the end of file, even past a
+                // short read (the hang-up edge will not come again).
+                let hup = event.is_read_closed() || event.is_error();
                 match event.token() {
-                    STDIN => self.on_stdin(),
+                    STDIN => self.on_stdin(hup),
                     STDOUT => self.core.flush_out(),
                     WAKE => self.core.on_wake(),
                     t => {
                         let (slot, role) = role_of(t);
-                        self.core.on_child_event(slot, role);
+                        self.core.on_child_event(slot, role, hup);
                     }
                 }
             }
         }
     }
 
-    fn on_stdin(&mut self) {
+    fn on_stdin(&mut self, hup: bool) {
         loop {
             let spare = self.rx.spare(16 << 10);
             let asked = spare.len();
@@ -266,9 +273,10 @@ impl Loop {
                     while let Some(frame) = self.rx.next_frame() {
                         self.core.on_frame(frame);
                     }
-                    if n < asked {
+                    if n < asked && !hup {
                         // A pipe read short is empty: the next write to it
-                        // brings a new edge.
+                        // (or the close of its last writer) brings a new
+                        // edge.
                         return;
                     }
                 }
@@ -701,6 +709,8 @@ impl Core {
             exit_reported: false,
             grown: false,
             stdin_watched: false,
+            stdout_hup: false,
+            stderr_hup: false,
         });
         self.by_pid.insert(pid.as_raw(), slot);
         self.log(format_args!("forked {pid} in slot {slot}"));
@@ -784,16 +794,18 @@ impl Core {
 
     // ---- children ----------------------------------------------------------------
 
-    fn on_child_event(&mut self, slot: usize, role: Role) {
+    fn on_child_event(&mut self, slot: usize, role: Role, hup: bool) {
         let Some(c) = self.child(slot) else { return };
         match role {
             Role::Ctl => self.on_ctl(slot),
             Role::Stdout => {
                 c.stdout_ready = true;
+                c.stdout_hup |= hup;
                 self.pump(slot);
             }
             Role::Stderr => {
                 c.stderr_ready = true;
+                c.stderr_hup |= hup;
                 self.pump(slot);
             }
             Role::Stdin => self.flush_child_stdin(slot),
@@ -1059,8 +1071,9 @@ impl Core {
                 }
                 Ok(n) => {
                     c.rx.commit(n);
-                    // Read short: drained (the frames are relayed first).
-                    c.stdout_ready = n == asked;
+                    // Read short: drained (the frames are relayed first),
+                    // unless the writer is gone and the end of file is due.
+                    c.stdout_ready = n == asked || c.stdout_hup;
                 }
                 Err(rustix::io::Errno::AGAIN) => {
                     c.stdout_ready = false;
@@ -1160,6 +1173,10 @@ impl Core {
                 self.scratch = vec![0; RELAY_CHUNK];
             }
             let (pid, raw) = (c.pid, c.raw);
+            let hup = match role {
+                Role::Stdout => c.stdout_hup,
+                _ => c.stderr_hup,
+            };
             match rustix::io::read(f, &mut self.scratch[..limit]) {
                 Ok(0) => {
                     self.set_ready(slot, role, false);
@@ -1185,7 +1202,7 @@ impl Core {
                     let data = std::mem::take(&mut self.scratch);
                     self.relay_raw(pid, kind, &data[..n]);
                     self.scratch = data;
-                    if n < limit {
+                    if n < limit && !hup {
                         // Read short: drained.
                         self.set_ready(slot, role, false);
                         return;
@@ -1320,8 +1337,12 @@ impl Core {
             self.log(format_args!("reaped {pid}: {exit:?}"));
             let c = self.child(slot).expect("a child");
             c.exit = Some(exit);
+            // Everything it wrote is in its pipes now: read until they are
+            // empty (or closed), short reads or not.
             c.stdout_ready = c.stdout.is_some();
             c.stderr_ready = c.stderr.is_some();
+            c.stdout_hup = true;
+            c.stderr_hup = true;
             self.on_ctl(slot);
             self.pump(slot);
         }
