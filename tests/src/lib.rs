@@ -438,3 +438,19 @@ pub fn mount_tmpfs(
         "size=64k,mode=0755",
     )
 }
+
+/// The PIDs a client helper printed for `name` on its status line
+/// (`name=1,2,3`).
+pub fn pid_field(line: &str, name: &str) -> Vec<i32> {
+    let value = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name}= in {line:?}"));
+    value
+        .split(',')
+        .map(|p| {
+            p.parse()
+                .unwrap_or_else(|_| panic!("{name}: bad pid {p:?} in {line:?}"))
+        })
+        .collect()
+}

@@ -928,13 +928,7 @@ fn sigkill_of_the_client_leaves_no_loop_sandbox_mount_or_cgroup() {
     BufReader::new(client.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let field = |name: &str| -> Vec<i32> {
-        let value = line
-            .split_whitespace()
-            .find_map(|f| f.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("no {name}= in {line:?}"));
-        value.split(',').map(|p| p.parse().unwrap()).collect()
-    };
+    let field = |name: &str| alcove_tests::pid_field(&line, name);
     let (port, loops, sandboxes) = (field("port")[0], field("loops"), field("sandboxes"));
     assert!(line.contains(&format!("cgroup={group}")), "{line}");
     let [sleep, trap_sh, plain_sh] = sandboxes[..] else {

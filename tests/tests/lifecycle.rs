@@ -57,13 +57,7 @@ fn sigkill_of_the_client_ends_the_tree_and_terms_execd_programs() {
     BufReader::new(client.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let field = |name: &str| -> Vec<i32> {
-        let value = line
-            .split_whitespace()
-            .find_map(|f| f.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("no {name}= in {line:?}"));
-        value.split(',').map(|p| p.parse().unwrap()).collect()
-    };
+    let field = |name: &str| alcove_tests::pid_field(&line, name);
     let (port, loops, execd) = (field("port")[0], field("loops"), field("execd"));
     assert_eq!(execd.len(), 3, "{line}");
 
