@@ -15,7 +15,7 @@ use alcove_sys::Errno;
 
 use crate::error::{Error, Result};
 use crate::options::{Options, Stderr};
-use crate::shared::{Shared, read_greeting};
+use crate::shared::{Shared, Waited, read_greeting};
 use crate::state::{Answer, Message, Pending, State, inbox, push};
 
 #[derive(Debug)]
@@ -276,39 +276,22 @@ impl Drv {
             return Err(e);
         }
         let deadline = deadline_of(self.timeout);
-        let mut st = shared.lock();
-        loop {
-            if let Some(p) = st.pending.get_mut(&id)
-                && let Some(answer) = p.answer.take()
-            {
-                st.pending.remove(&id);
-                return answer_to_result(name, &path, answer);
-            }
-            if let Some(reason) = self.gone_reason(&st) {
-                st.pending.remove(&id);
-                return Err(Error::PortGone {
-                    call: name,
-                    path,
-                    reason,
-                });
-            }
-            let (g, more) = shared.wait(st, deadline);
-            st = g;
-            if !more {
-                // A reply may have come in the meantime: take it if so.
-                if let Some(Pending {
-                    answer: Some(answer),
-                    ..
-                }) = st.pending.remove(&id)
-                {
-                    return answer_to_result(name, &path, answer);
-                }
-                return Err(Error::Timeout {
-                    call: name,
-                    path,
-                    timeout: self.timeout.unwrap_or_default(),
-                });
-            }
+        let waited = shared.wait_for(deadline, |st| {
+            st.pending.get_mut(&id).and_then(|p| p.answer.take())
+        });
+        shared.lock().pending.remove(&id);
+        match waited {
+            Waited::Done(answer) => answer_to_result(name, &path, answer),
+            Waited::Gone(reason) => Err(Error::PortGone {
+                call: name,
+                path,
+                reason,
+            }),
+            Waited::TimedOut => Err(Error::Timeout {
+                call: name,
+                path,
+                timeout: self.timeout.unwrap_or_default(),
+            }),
         }
     }
 

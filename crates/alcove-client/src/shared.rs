@@ -16,6 +16,17 @@ use alcove_proto::{Greeting, Kind, Notice, Path, Reassembler};
 
 use crate::state::{Message, State, dispatch, inbox, push};
 
+/// How a wait ended.
+#[derive(Debug)]
+pub(crate) enum Waited<T> {
+    /// Found.
+    Done(T),
+    /// The deadline passed first.
+    TimedOut,
+    /// The port is gone, for this reason.
+    Gone(String),
+}
+
 /// The port's stdout, and the process to wait for when it closes.
 #[derive(Debug)]
 struct Reader {
@@ -56,39 +67,58 @@ impl Shared {
         }
     }
 
-    /// Waits for a change of the state, until `deadline`: reads the port's
-    /// stdout when no other thread does, else sleeps until woken. Returns
-    /// false once the deadline has passed.
-    pub(crate) fn wait<'a>(
-        &'a self,
-        mut st: MutexGuard<'a, State>,
+    /// Waits until `check` finds what it looks for in the state, the
+    /// deadline passes or the port is gone.
+    ///
+    /// While waiting, the thread reads the port's stdout itself when no
+    /// other thread does, and keeps that role until its own wait is over:
+    /// what it reads for others wakes them, and they only check.
+    pub(crate) fn wait_for<T>(
+        &self,
         deadline: Option<Instant>,
-    ) -> (MutexGuard<'a, State>, bool) {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return (st, false);
-        }
-        if st.reading || st.gone.is_some() {
-            st.waiters += 1;
-            st = match deadline {
-                None => self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    self.cond
-                        .wait_timeout(st, left)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-            };
-            st.waiters -= 1;
-            return (st, true);
-        }
-        st.reading = true;
-        drop(st);
-        self.read_once(deadline);
+        mut check: impl FnMut(&mut State) -> Option<T>,
+    ) -> Waited<T> {
         let mut st = self.lock();
-        st.reading = false;
-        self.notify(&st);
-        (st, true)
+        let mut reader = false;
+        let waited = loop {
+            if let Some(t) = check(&mut st) {
+                break Waited::Done(t);
+            }
+            if let Some(reason) = &st.gone {
+                break Waited::Gone(reason.clone());
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break Waited::TimedOut;
+            }
+            if reader || !st.reading {
+                st.reading = true;
+                reader = true;
+                drop(st);
+                self.read_once(deadline);
+                st = self.lock();
+                // What was read may be what others wait for.
+                self.notify(&st);
+            } else {
+                st.waiters += 1;
+                st = match deadline {
+                    None => self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
+                    Some(d) => {
+                        let left = d.saturating_duration_since(Instant::now());
+                        self.cond
+                            .wait_timeout(st, left)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0
+                    }
+                };
+                st.waiters -= 1;
+            }
+        };
+        if reader {
+            // Another waiter takes the reading over.
+            st.reading = false;
+            self.notify(&st);
+        }
+        waited
     }
 
     /// One read of the port's stdout (after waiting for it to be readable

@@ -6,7 +6,8 @@ use alcove_proto::{Event, Kind, Path, Pid, Prefix, encode_message};
 
 use crate::drv::{Drv, deadline_of};
 use crate::error::{Error, Result};
-use crate::state::{Inbox, Message, Taken, take_credit};
+use crate::shared::Waited;
+use crate::state::{Inbox, Message, State, Taken, take_credit};
 
 /// Largest stdin chunk in one frame: a quarter of the window, so that a
 /// client never waits for an acknowledgement that the window rules out.
@@ -27,43 +28,43 @@ impl Drv {
         let shared = self.shared();
         let deadline = deadline_of(self.timeout);
         for chunk in data.chunks(STDIN_CHUNK) {
-            let mut st = shared.lock();
-            loop {
-                if let Some(reason) = self.gone_reason(&st) {
-                    return Err(Error::PortGone {
-                        call: "stdin",
-                        path: p,
-                        reason,
-                    });
-                }
+            let room = |st: &mut State| {
                 let b = st.user_inbox(&p);
                 if !b.execd {
-                    return Err(Error::NotExecd {
+                    return Some(Err(Error::NotExecd {
                         call: "stdin",
-                        path: p,
-                    });
+                        path: p.clone(),
+                    }));
                 }
                 if b.stdin_closed {
-                    return Err(Error::Closed {
+                    return Some(Err(Error::Closed {
                         call: "stdin",
-                        path: p,
-                    });
+                        path: p.clone(),
+                    }));
                 }
-                if b.stdin_inflight + chunk.len() as u64 <= u64::from(alcove_proto::STDIN_WINDOW) {
+                let window = u64::from(alcove_proto::STDIN_WINDOW);
+                (b.stdin_inflight + chunk.len() as u64 <= window).then(|| {
                     b.stdin_inflight += chunk.len() as u64;
-                    break;
-                }
-                let (g, more) = shared.wait(st, deadline);
-                st = g;
-                if !more {
+                    Ok(())
+                })
+            };
+            match shared.wait_for(deadline, room) {
+                Waited::Done(r) => r?,
+                Waited::TimedOut => {
                     return Err(Error::Timeout {
                         call: "stdin",
                         path: p,
                         timeout: self.timeout.unwrap_or_default(),
                     });
                 }
+                Waited::Gone(reason) => {
+                    return Err(Error::PortGone {
+                        call: "stdin",
+                        path: p,
+                        reason,
+                    });
+                }
             }
-            drop(st);
             // The chunk goes out as it is, after a header: no copy.
             let prefix =
                 Prefix::new(Kind::Stdin, 0, &p, chunk.len()).map_err(|e| Error::TooLarge {
@@ -152,13 +153,14 @@ impl Drv {
     ) -> Result<Option<T>> {
         let p = Path::from(path);
         let deadline = deadline_of(Some(timeout));
-        let shared = self.shared();
-        let mut st = shared.lock();
-        loop {
+        let found = self.shared().wait_for(deadline, |st| {
             let b = st.user_inbox(&p);
             match find(b) {
-                Taken::Nothing => {}
-                Taken::Closed => return Err(Error::Closed { call, path: p }),
+                Taken::Nothing => None,
+                Taken::Closed => Some(Err(Error::Closed {
+                    call,
+                    path: p.clone(),
+                })),
                 Taken::Item(consumed, item) => {
                     let credit = if b.execd && consumed > 0 {
                         take_credit(b, consumed)
@@ -168,25 +170,24 @@ impl Drv {
                     if b.ended && b.items.is_empty() {
                         st.let_go(&p);
                     }
-                    drop(st);
-                    if let Some(n) = credit {
-                        self.grant(&p, n);
-                    }
-                    return Ok(Some(item));
+                    Some(Ok((item, credit)))
                 }
             }
-            if let Some(reason) = self.gone_reason(&st) {
-                return Err(Error::PortGone {
-                    call,
-                    path: p,
-                    reason,
-                });
+        });
+        match found {
+            Waited::Done(Ok((item, credit))) => {
+                if let Some(n) = credit {
+                    self.grant(&p, n);
+                }
+                Ok(Some(item))
             }
-            let (g, more) = shared.wait(st, deadline);
-            st = g;
-            if !more {
-                return Ok(None);
-            }
+            Waited::Done(Err(e)) => Err(e),
+            Waited::TimedOut => Ok(None),
+            Waited::Gone(reason) => Err(Error::PortGone {
+                call,
+                path: p,
+                reason,
+            }),
         }
     }
 
