@@ -598,3 +598,36 @@ fn a_port_that_cannot_start_says_why() {
     let err = Drv::start(Options::default().progname("/nonexistent/alcove")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/alcove"), "{err}");
 }
+
+/// A program that writes without end, and a client that does not read:
+/// the program ends up blocked on its pipe, and neither the port nor the
+/// client holds more than the output credit of it.
+#[test]
+fn a_flood_of_output_is_held_back_not_buffered() {
+    let drv = drv();
+    let c = drv.fork(&[]).unwrap();
+    drv.execvp(&[c], "/bin/cat", &["cat", "/dev/zero"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // A call makes the client read what the port sent so far.
+        drv.getpid(&[]).unwrap();
+        let wchan = std::fs::read_to_string(format!("/proc/{c}/wchan")).unwrap_or_default();
+        if wchan.ends_with("pipe_write") && drv.unread(&[c]) >= 1 << 20 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "cat never blocked: {wchan}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let unread = drv.unread(&[c]);
+    assert!(unread <= 2 << 20, "{unread} bytes buffered in the client");
+    let port_rss = std::fs::read_to_string(format!("/proc/{}/status", drv.port_pid())).unwrap();
+    let kib: u64 = port_rss
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert!(kib < 16 * 1024, "the port holds {kib} KiB");
+    // Reading lets it flow again.
+    let got = read_exactly(&drv, &[c], 4 << 20);
+    assert!(got.iter().all(|&b| b == 0));
+}

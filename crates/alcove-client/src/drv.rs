@@ -198,6 +198,24 @@ impl Drv {
         self.inner.shared.lock().inboxes.len()
     }
 
+    /// Bytes of stdout and stderr of the process at `path` that arrived
+    /// and were not read yet. At most the output credit of a process
+    /// (`INITIAL_OUTPUT_CREDIT`, 1 MiB) plus what it wrote while its last
+    /// credit was granted: a program that writes faster than it is read
+    /// blocks instead of filling memory.
+    pub fn unread(&self, path: &[Pid]) -> usize {
+        let st = self.inner.shared.lock();
+        st.inboxes.get(&Path::from(path)).map_or(0, |b| {
+            b.items
+                .iter()
+                .map(|m| match m {
+                    Message::Stdout(d) | Message::Stderr(d) => d.len(),
+                    _ => 0,
+                })
+                .sum()
+        })
+    }
+
     /// The PID of the process the client started: the port, or the first
     /// program of the exec prefix (`sudo`).
     pub fn port_pid(&self) -> u32 {
