@@ -34,6 +34,10 @@ const LOW_WATER: usize = 1 << 20;
 const RELAY_CHUNK: usize = 256 << 10;
 /// What a busy pipe grows to: one the other end keeps full is grown once.
 const BIG_PIPE: usize = 1 << 20;
+/// Output of a program is spliced, not copied, from this many bytes.
+const SPLICE_MIN: usize = 32 << 10;
+/// The longest prefix of a frame whose path is one pid.
+const MAX_ONE_HOP_PREFIX: usize = alcove_proto::LEN_PREFIX + 1 + 10 + 1 + 5;
 /// Bytes of stdin written to an exec'd child between two acknowledgements.
 const ACK_BATCH: u64 = alcove_proto::STDIN_WINDOW as u64 / 4;
 
@@ -163,6 +167,10 @@ struct Core {
     stdout_grown: bool,
     /// Our stdout is in the poller: output is queued, waiting for room.
     stdout_watched: bool,
+    /// Our stdout takes `splice` (it is a pipe or a socket).
+    splice_ok: bool,
+    /// The capacity of our stdout pipe, once asked (0: not yet).
+    stdout_capacity: usize,
 }
 
 /// What a new child needs to start its loop: its ends of the four pipes.
@@ -219,6 +227,8 @@ impl Loop {
             nofile: config.nofile,
             stdout_grown: false,
             stdout_watched: false,
+            splice_ok: true,
+            stdout_capacity: 0,
         };
         if greet {
             let greeting = Greeting {
@@ -321,7 +331,7 @@ impl Core {
                 // Our reader is slower than what we relay: a bigger pipe
                 // takes fewer, larger writes.
                 self.stdout_grown = true;
-                let _ = fd::set_pipe_size(fd::stdio(1), BIG_PIPE);
+                self.stdout_capacity = fd::set_pipe_size(fd::stdio(1), BIG_PIPE).unwrap_or(0);
             }
             self.watch_stdout(true);
         }
@@ -1177,6 +1187,94 @@ impl Core {
                 Role::Stdout => c.stdout_hup,
                 _ => c.stderr_hup,
             };
+            let kind = if role == Role::Stdout {
+                Kind::Stdout
+            } else {
+                Kind::Stderr
+            };
+            if raw && self.splice_ok && self.out.is_empty() {
+                // Zero copy: a header of the exact length, then the bytes
+                // moved from the program's pipe into ours by the kernel.
+                let avail = fd::readable_bytes(f).unwrap_or(0).min(limit);
+                if avail >= SPLICE_MIN {
+                    if self.stdout_capacity == 0 {
+                        self.stdout_capacity = fd::pipe_size(fd::stdio(1)).unwrap_or(0);
+                    }
+                    let queued = fd::readable_bytes(fd::stdio(1)).unwrap_or(usize::MAX);
+                    let room = self.stdout_capacity.saturating_sub(queued);
+                    if room >= SPLICE_MIN + MAX_ONE_HOP_PREFIX {
+                        let n = avail.min(room - MAX_ONE_HOP_PREFIX);
+                        let Ok(prefix) = Prefix::new(kind, 0, &[pid], n) else {
+                            return;
+                        };
+                        let header = prefix.as_bytes();
+                        let sent = match rustix::io::write(fd::stdio(1), header) {
+                            Ok(w) => w,
+                            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => 0,
+                            Err(_) => self.shutdown(0),
+                        };
+                        if sent > 0 {
+                            // The frame is begun: its bytes must follow.
+                            let moved = if sent == header.len() {
+                                match fd::splice(f, fd::stdio(1), n) {
+                                    Ok(m) => m,
+                                    Err(e) => {
+                                        // Neither a pipe nor a socket on
+                                        // our side: copy from now on.
+                                        if e == Errno::EINVAL {
+                                            self.splice_ok = false;
+                                        }
+                                        0
+                                    }
+                                }
+                            } else {
+                                let _ = self.out.send(fd::stdio(1), &[&header[sent..]]);
+                                0
+                            };
+                            let rest = n - moved;
+                            if rest > 0 {
+                                if self.scratch.len() < rest {
+                                    self.scratch.resize(RELAY_CHUNK.max(rest), 0);
+                                }
+                                let mut got = 0;
+                                while got < rest {
+                                    match rustix::io::read(f, &mut self.scratch[got..rest]) {
+                                        Ok(0) => break,
+                                        Ok(k) => got += k,
+                                        Err(rustix::io::Errno::INTR) => {}
+                                        Err(_) => break,
+                                    }
+                                }
+                                // The kernel said the bytes were there, and
+                                // only we read this pipe; the frame's length
+                                // is kept whatever happens.
+                                self.scratch[got..rest].fill(0);
+                                let data = std::mem::take(&mut self.scratch);
+                                self.send_out(&[&data[..rest]]);
+                                self.scratch = data;
+                            }
+                            let c = self.slots[slot].as_mut().expect("a child");
+                            c.credit -= n as u64;
+                            if n == limit && !c.grown {
+                                c.grown = true;
+                                if let Some(f) = &c.stdout {
+                                    let _ = fd::set_pipe_size(f, BIG_PIPE);
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                }
+            }
+            let Some(c) = self.slots[slot].as_mut() else {
+                return;
+            };
+            let Some(f) = (match role {
+                Role::Stdout => &c.stdout,
+                _ => &c.stderr,
+            }) else {
+                return;
+            };
             match rustix::io::read(f, &mut self.scratch[..limit]) {
                 Ok(0) => {
                     self.set_ready(slot, role, false);
@@ -1194,11 +1292,6 @@ impl Core {
                             let _ = fd::set_pipe_size(f, BIG_PIPE);
                         }
                     }
-                    let kind = if role == Role::Stdout {
-                        Kind::Stdout
-                    } else {
-                        Kind::Stderr
-                    };
                     let data = std::mem::take(&mut self.scratch);
                     self.relay_raw(pid, kind, &data[..n]);
                     self.scratch = data;

@@ -34,6 +34,35 @@ pub fn set_pipe_size(fd: impl AsFd, size: usize) -> Result<usize, Errno> {
     Ok(rustix::pipe::fcntl_setpipe_size(fd, size)?)
 }
 
+/// `ioctl(fd, FIONREAD)`: bytes waiting to be read in a pipe or socket.
+pub fn readable_bytes(fd: impl AsFd) -> Result<usize, Errno> {
+    Ok(rustix::io::ioctl_fionread(fd)? as usize)
+}
+
+/// `fcntl(fd, F_GETPIPE_SZ)`: the capacity of a pipe.
+pub fn pipe_size(fd: impl AsFd) -> Result<usize, Errno> {
+    Ok(rustix::pipe::fcntl_getpipe_size(fd)?)
+}
+
+/// `splice(from, NULL, to, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK)`:
+/// moves up to `len` bytes from one pipe to another (or between a pipe and
+/// a socket) without copying them through this process. Returns how many
+/// moved.
+///
+/// # References
+/// - [`splice(2)`](https://man7.org/linux/man-pages/man2/splice.2.html)
+pub fn splice(from: impl AsFd, to: impl AsFd, len: usize) -> Result<usize, Errno> {
+    use rustix::pipe::SpliceFlags;
+    Ok(rustix::pipe::splice(
+        from,
+        None,
+        to,
+        None,
+        len,
+        SpliceFlags::MOVE | SpliceFlags::NONBLOCK,
+    )?)
+}
+
 /// Sets or clears `O_NONBLOCK` on the open file description.
 pub fn set_nonblocking(fd: impl AsFd, on: bool) -> Result<(), Errno> {
     let flags = fcntl_getfl(&fd)?;
