@@ -153,14 +153,23 @@ impl<'a> HeaderRef<'a> {
     }
 }
 
-/// A length prefix and header for the next hop, built on the stack.
+/// A length prefix and header for the next hop, built on the stack (for a
+/// path of up to 22 pids; a longer one spills to the heap).
 ///
 /// `prefix.as_bytes()` followed by the unchanged payload is the whole frame.
 #[derive(Clone)]
 pub struct Prefix {
-    buf: [u8; MAX_PREFIX],
+    /// The bytes, while they fit: a path of up to about 20 pids.
+    inline: [u8; INLINE],
     len: usize,
+    /// The bytes once they outgrew `inline` (a long path): empty, and
+    /// unallocated, otherwise.
+    spill: Vec<u8>,
 }
+
+/// Bytes of a prefix kept on the stack: the length, kind, id and path
+/// count, and 22 pids of the longest encoding.
+const INLINE: usize = LEN_PREFIX + 1 + 10 + 2 + 5 * 22;
 
 impl std::fmt::Debug for Prefix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -227,13 +236,18 @@ impl Prefix {
 
     /// Length prefix and header, ready to be written before the payload.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        if self.spill.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
     }
 
     fn start(kind: Kind, id: u64, path_len: usize) -> Self {
         let mut p = Self {
-            buf: [0; MAX_PREFIX],
+            inline: [0; INLINE],
             len: crate::LEN_PREFIX,
+            spill: Vec::new(),
         };
         p.put_varint(kind as u64);
         p.put_varint(id);
@@ -242,21 +256,32 @@ impl Prefix {
     }
 
     fn put_varint(&mut self, mut v: u64) {
+        let mut bytes = [0u8; 10];
+        let mut n = 0;
         loop {
             let byte = (v & 0x7f) as u8;
             v >>= 7;
             if v == 0 {
-                self.buf[self.len] = byte;
-                self.len += 1;
-                return;
+                bytes[n] = byte;
+                n += 1;
+                break;
             }
-            self.buf[self.len] = byte | 0x80;
-            self.len += 1;
+            bytes[n] = byte | 0x80;
+            n += 1;
         }
+        self.put_bytes(&bytes[..n]);
     }
 
     fn put_bytes(&mut self, bytes: &[u8]) {
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        if self.spill.is_empty() && self.len + bytes.len() <= INLINE {
+            self.inline[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        } else {
+            if self.spill.is_empty() {
+                self.spill.reserve(MAX_PREFIX);
+                self.spill.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.spill.extend_from_slice(bytes);
+        }
         self.len += bytes.len();
     }
 
@@ -268,7 +293,12 @@ impl Prefix {
                 max: MAX_FRAME as u64,
             });
         }
-        self.buf[..LEN_PREFIX].copy_from_slice(&(body as u32).to_le_bytes());
+        let len = (body as u32).to_le_bytes();
+        if self.spill.is_empty() {
+            self.inline[..LEN_PREFIX].copy_from_slice(&len);
+        } else {
+            self.spill[..LEN_PREFIX].copy_from_slice(&len);
+        }
         Ok(self)
     }
 }
