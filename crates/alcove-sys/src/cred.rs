@@ -49,20 +49,3 @@ pub fn setgroups(gids: &[u32]) -> Result<(), Errno> {
     }
     Ok(())
 }
-
-/// The supplementary groups, from `getgroups(2)`.
-pub fn getgroups() -> Result<Vec<u32>, Errno> {
-    // SAFETY: a zero-size query returns the count and writes nothing.
-    let n = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
-    if n < 0 {
-        return Err(Errno::last());
-    }
-    let mut gids = vec![0u32; n as usize];
-    // SAFETY: room for `n` gid_t values.
-    let n = unsafe { libc::getgroups(n, gids.as_mut_ptr()) };
-    if n < 0 {
-        return Err(Errno::last());
-    }
-    gids.truncate(n as usize);
-    Ok(gids)
-}

@@ -193,19 +193,6 @@ pub fn reap_any() -> Result<Option<(i32, Exit)>, Errno> {
     }
 }
 
-/// `waitpid(pid, &status, 0)`: blocks until that child ends.
-pub fn wait(pid: i32) -> Result<Exit, Errno> {
-    let pid = rustix::process::Pid::from_raw(pid).ok_or(Errno::ECHILD)?;
-    loop {
-        match rustix::process::waitpid(Some(pid), WaitOptions::empty()) {
-            Ok(Some((_, status))) => return Ok(exit_of(status)),
-            Ok(None) => continue,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
 fn exit_of(status: WaitStatus) -> Exit {
     match (status.exit_status(), status.terminating_signal()) {
         (Some(code), _) => Exit::Status(code),

@@ -148,28 +148,6 @@ pub fn unblock_all() {
     }
 }
 
-/// Resets every signal this module traps or ignores to its default, and
-/// unblocks all signals: what an exec'd program should start with.
-/// (`execve` resets handlers itself, but keeps ignored signals ignored and
-/// the signal mask as it is.)
-pub fn reset_all() {
-    for signum in 1..NSIG as i32 {
-        if matches!(
-            disposition(signum),
-            Ok(Disposition::Trap | Disposition::Ignore)
-        ) {
-            let _ = sigaction(signum, Disposition::Default);
-        }
-    }
-    // SAFETY: an empty sigset_t is plain data filled by sigemptyset.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a live sigset_t.
-    unsafe {
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
