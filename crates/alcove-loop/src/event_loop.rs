@@ -656,9 +656,9 @@ impl Core {
                 nofile: self.nofile,
             },
         });
-        // Nothing queued for our reader may be written twice: the child
-        // never writes our queue (it leaves our state untouched), but the
-        // parent must not lose it either, so it stays here.
+        // The child gets a copy of our state but never touches it: it
+        // closes our descriptors and builds a loop of its own, so what is
+        // queued for our reader is written once, by us.
         let pid = match clone_flags {
             None => {
                 // SAFETY: the loop is single-threaded (see the crate docs).
