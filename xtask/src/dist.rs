@@ -10,9 +10,9 @@ use crate::shell::run;
 
 pub const USAGE: &str = "\
 cargo xtask dist
-    build the alcove port in release mode as a static binary (glibc's
-    static-pie, `-C target-feature=+crt-static`) and copy it, stripped, to
-    target/dist/alcove";
+    build the alcove port in release mode as a static, stripped binary
+    (glibc's static-pie: `-C target-feature=+crt-static -C strip=symbols`)
+    and copy it to target/dist/alcove";
 
 /// The target triple this xtask was built for: the host's.
 fn host() -> Result<String, String> {
@@ -33,7 +33,10 @@ pub fn build() -> Result<PathBuf, String> {
     // With an explicit --target, RUSTFLAGS reach only the target's crates,
     // not the build scripts and proc macros, which stay dynamic.
     run(Command::new("cargo")
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env(
+            "RUSTFLAGS",
+            "-C target-feature=+crt-static -C strip=symbols",
+        )
         .args(["build", "--release", "-p", "alcove-loop", "--bin", "alcove"])
         .args(["--target", &host]))?;
     let built = crate::bench::target_dir()
@@ -42,10 +45,9 @@ pub fn build() -> Result<PathBuf, String> {
     let dist = crate::bench::target_dir().join("dist");
     std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
     let out = dist.join("alcove");
-    run(Command::new("objcopy")
-        .arg("--strip-all")
-        .arg(&built)
-        .arg(&out))?;
+    // Stripped by rustc itself (`-C strip=symbols`): no binutils needed.
+    std::fs::copy(&built, &out)
+        .map_err(|e| format!("copying {} to {}: {e}", built.display(), out.display()))?;
     Ok(out)
 }
 
