@@ -256,21 +256,7 @@ pub fn pipechain(args: &crate::Args) -> Result<Outcome, String> {
             .spawn()?;
         let last = ends.read(copiers);
         drop(ends);
-        let got = drain(&last)?;
-        let elapsed = start.elapsed();
-        for pid in copying {
-            sys::wait_ok(pid, "a copying process")?;
-        }
-        let status = child.wait()?;
-        if !status.success() {
-            return Err(io::Error::other(format!("{producer}: {status}")));
-        }
-        check_bytes(got, bytes)?;
-        Ok(Measured {
-            count: got,
-            elapsed,
-        }
-        .into())
+        finish(&last, copying, &mut child, producer, bytes, start)
     };
     run().map_err(err)
 }
@@ -320,23 +306,36 @@ pub fn catpipe(args: &crate::Args) -> Result<Outcome, String> {
             .spawn()?;
         let last = ends.read(2 * copiers + 1);
         drop(ends);
-        let got = drain(&last)?;
-        let elapsed = start.elapsed();
-        for pid in forked {
-            sys::wait_ok(pid, "a writing or copying process")?;
-        }
-        let status = cat_child.wait()?;
-        if !status.success() {
-            return Err(io::Error::other(format!("{cat}: {status}")));
-        }
-        check_bytes(got, bytes)?;
-        Ok(Measured {
-            count: got,
-            elapsed,
-        }
-        .into())
+        finish(&last, forked, &mut cat_child, cat, bytes, start)
     };
     run().map_err(err)
+}
+
+/// Reads the end of a pipe chain to its end of file, waits for the forked
+/// processes of the chain and for `child`, and checks the byte count.
+fn finish(
+    last: &std::os::fd::OwnedFd,
+    forked: Vec<rustix::process::Pid>,
+    child: &mut std::process::Child,
+    name: &str,
+    bytes: u64,
+    start: Instant,
+) -> io::Result<Outcome> {
+    let got = drain(last)?;
+    let elapsed = start.elapsed();
+    for pid in forked {
+        sys::wait_ok(pid, "a writing or copying process")?;
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        return Err(io::Error::other(format!("{name}: {status}")));
+    }
+    check_bytes(got, bytes)?;
+    Ok(Measured {
+        count: got,
+        elapsed,
+    }
+    .into())
 }
 
 /// `bench-producer N`: writes N zero bytes on stdout, [`CHUNK`] at a time.
