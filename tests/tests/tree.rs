@@ -631,3 +631,33 @@ fn a_flood_of_output_is_held_back_not_buffered() {
     let got = read_exactly(&drv, &[c], 4 << 20);
     assert!(got.iter().all(|&b| b == 0));
 }
+
+/// A caller that polls with a timeout of zero still gets what the program
+/// wrote: each poll looks once at what the port sent.
+#[test]
+fn polling_with_a_zero_timeout_sees_output() {
+    let drv = drv();
+    let c = drv.fork(&[]).unwrap();
+    drv.execvp(&[c], "/bin/echo", &["echo", "polled"]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut got = Vec::new();
+    while got != b"polled\n" {
+        assert!(
+            Instant::now() < deadline,
+            "only {got:?} after 30 s of polling"
+        );
+        match drv.stdout(&[c], Duration::ZERO) {
+            Ok(Some(d)) => got.extend(d),
+            Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    loop {
+        assert!(Instant::now() < deadline, "no exit event by polling");
+        if let Some(e) = drv.event(&[c], Duration::ZERO).unwrap() {
+            assert_eq!(e, Event::ExitStatus { status: 0 });
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

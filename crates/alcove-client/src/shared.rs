@@ -80,6 +80,7 @@ impl Shared {
     ) -> Waited<T> {
         let mut st = self.lock();
         let mut reader = false;
+        let mut read_once = false;
         let waited = loop {
             if let Some(t) = check(&mut st) {
                 break Waited::Done(t);
@@ -87,31 +88,34 @@ impl Shared {
             if let Some(reason) = &st.gone {
                 break Waited::Gone(reason.clone());
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                break Waited::TimedOut;
-            }
-            if reader || !st.reading {
+            let expired = deadline.is_some_and(|d| Instant::now() >= d);
+            // Even a wait of zero looks once at what the port has sent.
+            if (reader || !st.reading) && !(expired && read_once) {
                 st.reading = true;
                 reader = true;
                 drop(st);
                 self.read_once(deadline);
+                read_once = true;
                 st = self.lock();
                 // What was read may be what others wait for.
                 self.notify(&st);
-            } else {
-                st.waiters += 1;
-                st = match deadline {
-                    None => self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
-                    Some(d) => {
-                        let left = d.saturating_duration_since(Instant::now());
-                        self.cond
-                            .wait_timeout(st, left)
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0
-                    }
-                };
-                st.waiters -= 1;
+                continue;
             }
+            if expired {
+                break Waited::TimedOut;
+            }
+            st.waiters += 1;
+            st = match deadline {
+                None => self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    self.cond
+                        .wait_timeout(st, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+            st.waiters -= 1;
         };
         if reader {
             // Another waiter takes the reading over.
