@@ -17,6 +17,10 @@ impl Drv {
     /// Sends `data` to the stdin of the exec'd program at `path`. Blocks
     /// while more than a window of earlier stdin is not yet in its pipe
     /// (up to the call timeout); fails once its stdin is closed.
+    ///
+    /// As with any pipe, a program that writes back what it reads (`cat`)
+    /// stops reading once its own output is not read: send large inputs
+    /// from one thread and read the output from another.
     pub fn stdin(&self, path: &[Pid], data: &[u8]) -> Result<()> {
         let p = Path::from(path);
         if p.is_empty() {
