@@ -245,3 +245,93 @@ fn a_call_then_the_end_of_stdin_is_answered_then_the_port_exits() {
         assert!(status.success(), "the port exited on its own: {status}");
     }
 }
+
+/// A deterministic xorshift generator: the same frames on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn bytes(&mut self, max: u64) -> Vec<u8> {
+        let n = self.below(max + 1) as usize;
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// Thousands of frames of every kind, with random ids, paths and payloads
+/// (calls among them never decode: their first byte names no call, so
+/// nothing random is ever performed), to the port and below it: every one
+/// is answered or dropped, and the tree keeps serving.
+#[test]
+fn random_frames_leave_the_tree_healthy() {
+    let mut port = Port::start();
+    let c = fork(&mut port);
+    port.call(2, &[c], &Call::Fork);
+    let k = match port.reply(2) {
+        Ok(Reply::Pid(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..40 {
+        let mut batch = Vec::new();
+        for _ in 0..50 {
+            let path: Vec<Pid> = match rng.below(4) {
+                0 => vec![],
+                1 => vec![c],
+                2 => vec![c, k],
+                _ => (0..rng.below(4))
+                    .map(|_| Pid::from_raw(rng.next() as i32))
+                    .collect(),
+            };
+            let id = rng.next();
+            match rng.below(3) {
+                // A whole body of random bytes: a header that may not parse.
+                0 => {
+                    let mut body = rng.bytes(64);
+                    // Any kind but a call (not even a call spelled as a
+                    // longer varint): random calls must never run.
+                    if let Some(b) = body.first_mut()
+                        && (*b & 0x80 != 0 || *b == Kind::Call as u8)
+                    {
+                        *b = 9 + (*b % 100);
+                    }
+                    batch.extend((body.len() as u32).to_le_bytes());
+                    batch.extend(body);
+                }
+                // A good header of any kind, a random payload.
+                _ => {
+                    let kind = Kind::ALL[rng.below(Kind::ALL.len() as u64) as usize];
+                    let mut payload = rng.bytes(40);
+                    if kind == Kind::Call {
+                        // First byte past the last call: never decodes.
+                        match payload.first_mut() {
+                            Some(b) => *b = 0x70 | (*b & 0x0f),
+                            None => payload.push(0x7f),
+                        }
+                    }
+                    encode_frame(&mut batch, kind, id, &path, &payload).unwrap();
+                }
+            }
+        }
+        port.send(&batch);
+        port.call(900 + round, &[c, k], &Call::Getpid);
+        // Skip what the bad frames brought back, up to the answer.
+        loop {
+            let f = port.next();
+            if f.kind == Kind::Reply && f.id == 900 + round {
+                let r: Result<Reply, CallError> = postcard::from_bytes(&f.payload).unwrap();
+                assert_eq!(r, Ok(Reply::Pid(k)), "round {round}");
+                break;
+            }
+        }
+    }
+}
