@@ -22,6 +22,10 @@
 //! - **No allocation per relayed message.** A frame moving one hop has its
 //!   header rewritten in a buffer on the stack and goes out with its
 //!   payload in one `writev`; buffers are reused.
+//! - **No copy of a program's output.** What an exec'd program writes goes
+//!   from its pipe into its parent's stdout by `splice(2)`, after a header
+//!   of its exact length (`FIONREAD`), when the parent's pipe has room; a
+//!   pipe the other end keeps full is grown once, to 1 MiB.
 //! - **Signals through a self-pipe.** The handler sets a flag and writes a
 //!   byte; `SIGCHLD` is coalesced, so children are reaped with `WNOHANG`
 //!   until none is left.
