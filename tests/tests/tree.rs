@@ -661,3 +661,38 @@ fn polling_with_a_zero_timeout_sees_output() {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// The scheduling policy (field 41 of `/proc/<pid>/stat`).
+fn policy_of(pid: i32) -> u32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    // Fields from the third on; the policy is the 41st.
+    rest.split_whitespace()
+        .nth(41 - 3)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The loop processes run `SCHED_BATCH` (a relay woken by a write does not
+/// preempt the writer); an exec'd program gets the default back.
+#[test]
+fn loops_run_sched_batch_and_programs_the_default() {
+    const SCHED_OTHER: u32 = 0;
+    const SCHED_BATCH: u32 = 3;
+    if policy_of(std::process::id() as i32) != SCHED_OTHER {
+        println!("SKIP loops_run_sched_batch_and_programs_the_default: not run under SCHED_OTHER");
+        return;
+    }
+    let drv = drv();
+    let c = drv.fork(&[]).unwrap();
+    let k = drv.fork(&[c]).unwrap();
+    assert_eq!(policy_of(drv.getpid(&[]).unwrap().as_raw()), SCHED_BATCH);
+    assert_eq!(policy_of(c.as_raw()), SCHED_BATCH);
+    drv.execvp(&[c, k], "/bin/cat", &["/bin/cat"]).unwrap();
+    assert_eq!(policy_of(k.as_raw()), SCHED_OTHER);
+    // A failed exec leaves the loop as it was.
+    let e = drv.fork(&[c]).unwrap();
+    assert!(drv.execvp(&[c, e], "/nonexistent", &["x"]).is_err());
+    assert_eq!(policy_of(e.as_raw()), SCHED_BATCH);
+}

@@ -35,6 +35,11 @@
 //!   frame on its stdout; its close-on-exec control pipe then closes (the
 //!   exec succeeded) or carries `F` (it failed). Frames for a child whose
 //!   exec is pending are held until it resolves.
+//! - **Relays do not preempt.** The port switches the tree to
+//!   `SCHED_BATCH` (when it was started under the default policy): a loop
+//!   process woken by a write does not preempt the writer, which is about
+//!   to wait anyway, and a frame crosses a hop with one context switch, not
+//!   two. An exec'd program gets `SCHED_OTHER` back.
 //! - **No orphans.** When its stdin closes, a loop process signals its
 //!   exec'd children (`signaloneof`, `SIGTERM` by default) and exits; its
 //!   loop children see their stdin close and do the same.

@@ -100,6 +100,7 @@ fn main() -> ExitCode {
         trapped: [false; alcove_sys::signal::NSIG],
         ignored: [false; alcove_sys::signal::NSIG],
         nofile,
+        batch: false,
     };
     match Loop::new(config) {
         Ok(l) => l.run(),

@@ -212,3 +212,49 @@ pub fn is_secure_exec() -> bool {
     // SAFETY: getauxval reads the auxiliary vector; AT_SECURE is a valid key.
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }
+
+/// A scheduling policy of the normal (not real-time) class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// `SCHED_OTHER`: the default.
+    Other,
+    /// `SCHED_BATCH`: the same share of the CPU, but a process that is
+    /// woken up does not preempt the one running.
+    Batch,
+    /// Any other policy (`SCHED_IDLE`, `SCHED_FIFO`, `SCHED_RR`, ...), by
+    /// number: one this module reads but does not set.
+    Another(i32),
+}
+
+/// `sched_getscheduler(0)`. rustix has no wrapper.
+///
+/// # References
+/// - [`sched_getscheduler(2)`](https://man7.org/linux/man-pages/man2/sched_getscheduler.2.html)
+pub fn policy() -> Result<Policy, Errno> {
+    // SAFETY: takes a plain integer.
+    match unsafe { libc::sched_getscheduler(0) } {
+        -1 => Err(Errno::last()),
+        libc::SCHED_OTHER => Ok(Policy::Other),
+        libc::SCHED_BATCH => Ok(Policy::Batch),
+        n => Ok(Policy::Another(n)),
+    }
+}
+
+/// `sched_setscheduler(0, policy, {0})` for `SCHED_OTHER` or
+/// `SCHED_BATCH` (`EINVAL` for anything else). rustix has no wrapper.
+///
+/// # References
+/// - [`sched_setscheduler(2)`](https://man7.org/linux/man-pages/man2/sched_setscheduler.2.html)
+pub fn set_policy(policy: Policy) -> Result<(), Errno> {
+    let policy = match policy {
+        Policy::Other => libc::SCHED_OTHER,
+        Policy::Batch => libc::SCHED_BATCH,
+        Policy::Another(_) => return Err(Errno::EINVAL),
+    };
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: a pointer to a live sched_param.
+    if unsafe { libc::sched_setscheduler(0, policy, &param) } == -1 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
