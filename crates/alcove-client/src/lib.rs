@@ -26,6 +26,28 @@
 //! ```
 //!
 //! (`no_run`: it starts a process tree, which doc tests should not.)
+//!
+//! # How it behaves
+//!
+//! - **Calls** carry an id; each waits for its own reply, up to the
+//!   driver's timeout ([`Options::timeout`], or per call with
+//!   [`Drv::with_timeout`]). A reply that comes after its call gave up is
+//!   dropped. Errors name the call, the path and the errno.
+//! - **Threads.** A `Drv` is `Send + Sync`. There is no background thread:
+//!   a thread that waits (for a reply, output, an event, room to send
+//!   stdin) reads the port's stdout itself when no other thread does, and
+//!   files what it reads for the others.
+//! - **Output** of a program is held in the client per process and read
+//!   with [`Drv::stdout`], [`Drv::stderr`], [`Drv::event`] or, in the
+//!   order it came, [`Drv::recv`]. It is flow-controlled: a program gets to
+//!   write about 1 MiB ahead of what is read, then waits, so neither the
+//!   tree nor the client fills up. Once a process has ended and all it
+//!   sent was read, the client forgets it.
+//! - **Stdin** is sent in order; at most 1 MiB is in flight to a program
+//!   before it is taken into its pipe.
+//! - **The end.** Dropping the last `Drv` closes the port's stdin: every
+//!   loop process exits and exec'd programs get `SIGTERM`; the drop returns
+//!   once the port has exited.
 #![forbid(unsafe_code)]
 
 mod calls;
