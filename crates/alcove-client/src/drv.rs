@@ -16,7 +16,7 @@ use alcove_sys::Errno;
 use crate::error::{Error, Result};
 use crate::options::{Options, Stderr};
 use crate::shared::{Shared, Waited, read_greeting};
-use crate::state::{Answer, Message, Pending, State, inbox, push};
+use crate::state::{Answer, Message, Pending, inbox, push};
 
 #[derive(Debug)]
 struct Inner {
@@ -257,10 +257,6 @@ impl Drv {
         Ok(())
     }
 
-    pub(crate) fn gone_reason(&self, st: &State) -> Option<String> {
-        st.gone.clone()
-    }
-
     /// Sends `call` to the process at `path` and waits for its reply.
     pub(crate) fn request(&self, name: &'static str, path: &[Pid], call: &Call) -> Result<Reply> {
         let path = Path::from(path);
@@ -274,7 +270,7 @@ impl Drv {
         let shared = &self.inner.shared;
         {
             let mut st = shared.lock();
-            if let Some(reason) = self.gone_reason(&st) {
+            if let Some(reason) = st.gone.clone() {
                 return Err(Error::PortGone {
                     call: name,
                     path,

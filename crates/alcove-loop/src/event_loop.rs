@@ -129,14 +129,28 @@ struct Child {
     stderr_ready: bool,
     exit: Option<Exit>,
     exit_reported: bool,
-    /// Its pipes were grown for a busy program.
-    grown: bool,
+    /// Its stdout pipe was grown for a busy program.
+    stdout_grown: bool,
+    /// Its stdin pipe was grown for a busy program.
+    stdin_grown: bool,
     /// Its stdin is in the poller (bytes wait for room).
     stdin_watched: bool,
     /// Its stdout or stderr had no writer left when last polled: read to
     /// the end of file.
     stdout_hup: bool,
     stderr_hup: bool,
+}
+
+impl Child {
+    /// The program keeps its stdout pipe full: give it room, once.
+    fn grow_stdout(&mut self) {
+        if !self.stdout_grown {
+            self.stdout_grown = true;
+            if let Some(f) = &self.stdout {
+                let _ = fd::set_pipe_size(f, BIG_PIPE);
+            }
+        }
+    }
 }
 
 /// One process's loop.
@@ -458,7 +472,7 @@ impl Core {
                 }
             }
             Route::Stdin(pid) => {
-                self.child_stdin(slot.expect("routed to a child"), pid, frame.payload)
+                self.child_send(slot.expect("routed to a child"), pid, &[frame.payload])
             }
             Route::Credit(_) => {
                 let slot = slot.expect("routed to a child");
@@ -732,7 +746,8 @@ impl Core {
             stderr_ready: false,
             exit: None,
             exit_reported: false,
-            grown: false,
+            stdout_grown: false,
+            stdin_grown: false,
             stdin_watched: false,
             stdout_hup: false,
             stderr_hup: false,
@@ -859,9 +874,9 @@ impl Core {
             return;
         }
         if !c.stdin_q.is_empty() {
-            if c.raw && !c.grown {
+            if c.raw && !c.stdin_grown {
                 // The program's stdin is full: give it room, once.
-                c.grown = true;
+                c.stdin_grown = true;
                 let _ = fd::set_pipe_size(stdin, BIG_PIPE);
             }
             self.watch_stdin(slot, true);
@@ -894,10 +909,6 @@ impl Core {
         if let Err(e) = r {
             fatal("epoll_ctl of a child's stdin", e);
         }
-    }
-
-    fn child_stdin(&mut self, slot: usize, pid: Pid, data: &[u8]) {
-        self.child_send(slot, pid, &[data]);
     }
 
     fn flush_child_stdin(&mut self, slot: usize) {
@@ -1276,11 +1287,8 @@ impl Core {
                             }
                             let c = self.slots[slot].as_mut().expect("a child");
                             c.credit -= n as u64;
-                            if n == limit && !c.grown {
-                                c.grown = true;
-                                if let Some(f) = &c.stdout {
-                                    let _ = fd::set_pipe_size(f, BIG_PIPE);
-                                }
+                            if n == limit {
+                                c.grow_stdout();
                             }
                             continue;
                         }
@@ -1306,12 +1314,8 @@ impl Core {
                     if raw {
                         c.credit -= n as u64;
                     }
-                    if n == RELAY_CHUNK && raw && !c.grown {
-                        // The program keeps its pipe full: give it room.
-                        c.grown = true;
-                        if let Some(f) = &c.stdout {
-                            let _ = fd::set_pipe_size(f, BIG_PIPE);
-                        }
+                    if n == RELAY_CHUNK && raw {
+                        c.grow_stdout();
                     }
                     let data = std::mem::take(&mut self.scratch);
                     self.relay_raw(pid, kind, &data[..n]);
