@@ -124,8 +124,7 @@ pub fn dup_to_stdio(fd: impl AsFd, target: RawFd) -> Result<(), Errno> {
     r?;
     if fd.as_raw_fd() == target {
         // dup2 onto itself leaves the flags alone.
-        // SAFETY: `target` is 0, 1 or 2 and was just checked to be open.
-        set_cloexec(unsafe_stdio(target), false)?;
+        set_cloexec(stdio(target), false)?;
     }
     Ok(())
 }
@@ -220,12 +219,6 @@ pub fn open_fds() -> Result<Vec<RawFd>, Errno> {
     Ok(fds)
 }
 
-fn unsafe_stdio(fd: RawFd) -> BorrowedFd<'static> {
-    // SAFETY: only called with 0, 1 or 2 after a successful dup2 onto it,
-    // and the standard descriptors live as long as the process.
-    unsafe { BorrowedFd::borrow_raw(fd) }
-}
-
 /// The standard descriptor `fd` (0, 1 or 2).
 ///
 /// # Panics
@@ -235,7 +228,9 @@ pub fn stdio(fd: RawFd) -> BorrowedFd<'static> {
         (0..=2).contains(&fd),
         "stdio({fd}): not a standard descriptor"
     );
-    unsafe_stdio(fd)
+    // SAFETY: 0, 1 and 2 stay open for the life of the process (a loop
+    // process replaces them with dup2, never closes them).
+    unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
 #[cfg(test)]
