@@ -454,3 +454,23 @@ pub fn pid_field(line: &str, name: &str) -> Vec<i32> {
         })
         .collect()
 }
+
+/// This host's name (its UTS namespace's).
+pub fn host_name() -> Vec<u8> {
+    rustix::system::uname().nodename().to_bytes().to_vec()
+}
+
+/// Puts the host name back when dropped, if it changed: it would only if a
+/// sethostname meant for a new UTS namespace reached the host's.
+#[derive(Debug)]
+pub struct HostnameGuard(pub Vec<u8>);
+
+impl Drop for HostnameGuard {
+    fn drop(&mut self) {
+        if host_name() != self.0
+            && let Err(e) = rustix::system::sethostname(&self.0)
+        {
+            eprintln!("restoring the host name: {e}");
+        }
+    }
+}

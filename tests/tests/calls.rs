@@ -18,7 +18,8 @@ use alcove_client::{
     Drv, Errno, Error, Event, Field, Opt, Options, Pid, PrctlArg, Rlimit, SigHandler,
 };
 use alcove_tests::{
-    TempDir, drv, fds_of, in_sigmask, mounts_of, ns_of, os_path, proc_status, require_root, start,
+    HostnameGuard, TempDir, drv, fds_of, host_name, in_sigmask, mounts_of, ns_of, os_path,
+    proc_status, require_root, start,
 };
 
 // The numbers are the same on x86_64 and aarch64 (asm-generic); written
@@ -106,30 +107,6 @@ impl Drop for MountGuard {
                 eprintln!("unmounting {}: {e}", os_path(&self.0).display());
                 break;
             }
-        }
-    }
-}
-
-/// Puts the host name back when dropped, if a test changed it (it would
-/// only when sethostname hit the wrong UTS namespace).
-struct HostnameGuard(Vec<u8>);
-
-impl HostnameGuard {
-    fn new() -> Self {
-        Self(host_name())
-    }
-}
-
-fn host_name() -> Vec<u8> {
-    rustix::system::uname().nodename().to_bytes().to_vec()
-}
-
-impl Drop for HostnameGuard {
-    fn drop(&mut self) {
-        if host_name() != self.0
-            && let Err(e) = rustix::system::sethostname(&self.0)
-        {
-            eprintln!("restoring the host name: {e}");
         }
     }
 }
@@ -471,7 +448,7 @@ fn sethostname_in_a_new_uts_namespace_leaves_the_ports_alone() {
     if !require_root("sethostname_in_a_new_uts_namespace_leaves_the_ports_alone") {
         return;
     }
-    let _restore = HostnameGuard::new();
+    let _restore = HostnameGuard(host_name());
     let drv = drv();
     let host = drv.gethostname(&[]).unwrap();
     assert_eq!(host, host_name());

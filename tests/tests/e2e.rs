@@ -32,9 +32,10 @@ use std::time::{Duration, Instant};
 use alcove_cgroup::Cgroups;
 use alcove_client::{Drv, Errno, Event, Message, Notice, Options, Pid, PrctlArg, Rlimit};
 use alcove_tests::{
-    Gone, NS_SANDBOX, TIMEOUT, TempDir, become_subreaper, drop_privs, drv, enter_root, fds_of,
-    high_id, in_sigmask, limit_sandbox, make_root, mount_proc, mount_tmpfs, mounts_of, ns_of,
-    private_mounts, proc_stat, proc_status, require_busybox, require_root, under, wait_gone,
+    Gone, HostnameGuard, NS_SANDBOX, TIMEOUT, TempDir, become_subreaper, drop_privs, drv,
+    enter_root, fds_of, high_id, host_name, in_sigmask, limit_sandbox, make_root, mount_proc,
+    mount_tmpfs, mounts_of, ns_of, private_mounts, proc_stat, proc_status, require_busybox,
+    require_root, under, wait_gone,
 };
 
 const SIGKILL: i32 = 9;
@@ -633,23 +634,6 @@ fn link_names(links: &str) -> Vec<String> {
 }
 
 /// The host name, as the test process sees it.
-fn host_name() -> Vec<u8> {
-    rustix::system::uname().nodename().to_bytes().to_vec()
-}
-
-/// Puts the host name back when dropped, if it changed: it would only if
-/// a sandbox's sethostname reached the host's UTS namespace.
-struct HostnameGuard(Vec<u8>);
-
-impl Drop for HostnameGuard {
-    fn drop(&mut self) {
-        if host_name() != self.0
-            && let Err(e) = rustix::system::sethostname(&self.0)
-        {
-            eprintln!("restoring the host name: {e}");
-        }
-    }
-}
 
 #[test]
 fn a_hostname_set_in_the_namespace_sandbox_stays_inside() {
