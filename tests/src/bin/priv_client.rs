@@ -201,13 +201,20 @@ fn chrootex_sandbox(drv: &Drv, busybox: &str, id: u32, args: &[&str]) -> Result<
         drv.setrlimit(&[child], rlimit(name)?, limit)
             .map_err(err(format!("setrlimit {name}")))?;
     }
-    drv.chroot(&[child], &dir).map_err(err("chroot"))?;
+    chroot_drop_exec(drv, child, &dir, id, &argv)?;
+    Ok(child)
+}
+
+/// The end of both examples' sandboxes: chroot into `dir`, drop to `id`,
+/// exec `argv`.
+fn chroot_drop_exec(drv: &Drv, child: Pid, dir: &str, id: u32, argv: &[String]) -> Result<()> {
+    drv.chroot(&[child], dir).map_err(err("chroot"))?;
     drv.chdir(&[child], "/").map_err(err("chdir"))?;
     drv.setgid(&[child], id).map_err(err("setgid"))?;
     drv.setuid(&[child], id).map_err(err("setuid"))?;
-    drv.execvp(&[child], &argv[0], &argv)
+    drv.execvp(&[child], &argv[0], argv)
         .map_err(err("execvp"))?;
-    Ok(child)
+    Ok(())
 }
 
 fn chrootex(drv: &Drv, value: &str) -> Result<String> {
@@ -418,12 +425,7 @@ fn nsex_sandbox(drv: &Drv, hs: &[Hierarchy], busybox: &str, id: u32, group: &str
     drv.sethostname(&[child], format!("alcove{child}"))
         .map_err(err("sethostname"))?;
     let (dir, argv) = sandbox_argv(busybox, &["sh"])?;
-    drv.chroot(&[child], &dir).map_err(err("chroot"))?;
-    drv.chdir(&[child], "/").map_err(err("chdir"))?;
-    drv.setgid(&[child], id).map_err(err("setgid"))?;
-    drv.setuid(&[child], id).map_err(err("setuid"))?;
-    drv.execvp(&[child], &argv[0], &argv)
-        .map_err(err("execvp"))?;
+    chroot_drop_exec(drv, child, &dir, id, &argv)?;
     Ok(child)
 }
 
