@@ -1,5 +1,8 @@
 //! Bad input on the wire: each bad frame gets a clear answer, and the
-//! tree goes on serving the frames after it.
+//! tree goes on serving the frames after it; a stream that can no longer
+//! be cut into frames (an oversize length, an end inside a frame) is a
+//! protocol error: the port says so, acts on nothing more, and the tree
+//! goes down cleanly.
 
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -22,7 +25,8 @@ struct Frame {
 
 struct Port {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once closed: the end of the port's input.
+    stdin: Option<ChildStdin>,
     frames: Receiver<Frame>,
 }
 
@@ -60,7 +64,7 @@ impl Port {
         });
         let mut port = Port {
             child,
-            stdin,
+            stdin: Some(stdin),
             frames,
         };
         assert_eq!(port.next().kind, Kind::Greeting);
@@ -68,8 +72,14 @@ impl Port {
     }
 
     fn send(&mut self, bytes: &[u8]) {
-        self.stdin.write_all(bytes).unwrap();
-        self.stdin.flush().unwrap();
+        let stdin = self.stdin.as_mut().expect("the port's stdin is open");
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Ends the port's input.
+    fn close(&mut self) {
+        self.stdin = None;
     }
 
     fn call(&mut self, id: u64, path: &[Pid], call: &Call) {
@@ -105,10 +115,48 @@ impl Port {
     }
 }
 
+impl Port {
+    /// Reads frames until the port closes its stdout and returns them, then
+    /// the port's exit code.
+    fn end(&mut self) -> (Vec<Frame>, Option<i32>) {
+        let mut frames = Vec::new();
+        loop {
+            match self.frames.recv_timeout(Duration::from_secs(30)) {
+                Ok(f) => frames.push(f),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("the port did not close its stdout within 30 s: {e}"),
+            }
+        }
+        let status = self.child.wait().expect("waiting for the port");
+        (frames, status.code())
+    }
+}
+
 impl Drop for Port {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A `Mkdir` call frame to the port, for a directory that must not appear.
+fn mkdir_frame(id: u64, dir: &std::path::Path) -> Vec<u8> {
+    let call = Call::Mkdir {
+        path: dir.as_os_str().as_encoded_bytes().into(),
+        mode: 0o700,
+    };
+    let mut v = Vec::new();
+    encode_message(&mut v, Kind::Call, id, &[], &call).unwrap();
+    v
+}
+
+/// The one `BadFrame` notice among `frames`, which must be the last.
+fn last_bad_frame(frames: &[Frame]) -> Error {
+    let last = frames.last().expect("a notice before the end");
+    assert_eq!((last.kind, last.id, &last.path), (Kind::Notice, 0, &vec![]));
+    match postcard::from_bytes(&last.payload).unwrap() {
+        Notice::BadFrame(e) => e,
+        other => panic!("{other:?}"),
     }
 }
 
@@ -121,21 +169,9 @@ fn fork(port: &mut Port) -> Pid {
 }
 
 #[test]
-fn oversize_empty_and_unknown_frames_get_notices_and_the_stream_goes_on() {
+fn empty_and_unknown_frames_get_notices_and_the_stream_goes_on() {
     let mut port = Port::start();
     let c = fork(&mut port);
-
-    // Oversize: the announced body is skipped as it arrives.
-    let len = MAX_FRAME as u32 + 1;
-    let mut bytes = len.to_le_bytes().to_vec();
-    bytes.resize(4 + len as usize, 0xab);
-    port.send(&bytes);
-    let (id, path, n) = port.notice();
-    assert_eq!((id, path), (0, vec![]));
-    assert!(
-        matches!(n, Notice::BadFrame(Error::Oversize { .. })),
-        "{n:?}"
-    );
 
     port.send(&0u32.to_le_bytes());
     assert_eq!(port.notice().2, Notice::BadFrame(Error::Empty));
@@ -220,29 +256,15 @@ fn a_call_then_the_end_of_stdin_is_answered_then_the_port_exits() {
         encode_message(&mut frames, Kind::Call, 6, &[c], &Call::Getpid).unwrap();
         port.send(&frames);
         // Closing our end of its stdin: the port sees the end of file.
-        let Port {
-            child,
-            stdin,
-            frames: rx,
-        } = &mut port;
-        drop(std::mem::replace(stdin, {
-            // A stand-in that is never written: the original is dropped.
-            let (r, w) = std::io::pipe().unwrap();
-            drop(r);
-            ChildStdin::from(std::os::fd::OwnedFd::from(w))
-        }));
-        let mut ids = Vec::new();
-        loop {
-            match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(f) if f.kind == Kind::Reply => ids.push(f.id),
-                Ok(_) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(e) => panic!("the port did not close its stdout: {e}"),
-            }
-        }
+        port.close();
+        let (frames, code) = port.end();
+        let ids: Vec<u64> = frames
+            .iter()
+            .filter(|f| f.kind == Kind::Reply)
+            .map(|f| f.id)
+            .collect();
         assert!(ids.contains(&5), "the port's reply came: {ids:?}");
-        let status = child.wait().unwrap();
-        assert!(status.success(), "the port exited on its own: {status}");
+        assert_eq!(code, Some(0), "the port exited on its own");
     }
 }
 
@@ -334,4 +356,113 @@ fn random_frames_leave_the_tree_healthy() {
             }
         }
     }
+}
+
+#[test]
+fn an_oversize_length_is_a_protocol_error_and_the_tree_goes_down() {
+    alcove_tests::become_subreaper();
+    let tmp = alcove_tests::TempDir::new("oversize");
+    let dir = tmp.path().join("made-after-the-bad-frame");
+    let mut port = Port::start();
+    let c = fork(&mut port);
+    port.call(2, &[], &Call::Fork);
+    let e = match port.reply(2) {
+        Ok(Reply::Pid(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let exec = Call::Execvp {
+        file: b"sleep".as_slice().into(),
+        argv: vec![b"sleep".as_slice().into(), b"600".as_slice().into()],
+    };
+    port.call(3, &[e], &exec);
+    loop {
+        let f = port.next();
+        if (f.kind, f.id) == (Kind::Reply, 3) {
+            break;
+        }
+    }
+
+    // A length no client writes, then a good call in the same write: the
+    // call is never cut out of the stream, let alone run.
+    let mut bytes = (MAX_FRAME as u32 + 1).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&[0xab; 64]);
+    bytes.extend_from_slice(&mkdir_frame(4, &dir));
+    port.send(&bytes);
+    let (frames, code) = port.end();
+    assert!(
+        matches!(last_bad_frame(&frames), Error::Oversize { len, .. } if len == MAX_FRAME as u64 + 1)
+    );
+    assert!(
+        !frames.iter().any(|f| f.id == 4),
+        "the call after the bad length was answered: {frames:?}"
+    );
+    assert_eq!(code, Some(2), "the port's exit code after a protocol error");
+    assert!(!dir.exists(), "{} was made", dir.display());
+    let gone = alcove_tests::wait_gone(&[c.as_raw(), e.as_raw()], Duration::from_secs(10))
+        .expect("the loop child and the exec'd sleep end with the port");
+    println!("FIGURE oversize: port exit 2, tree gone: {gone:?}");
+}
+
+#[test]
+fn a_stream_that_ends_inside_a_frame_runs_nothing_of_it() {
+    let tmp = alcove_tests::TempDir::new("truncated");
+    let dir = tmp.path().join("made-by-a-partial-call");
+    let whole = mkdir_frame(5, &dir);
+    // Every cut: inside the length prefix, the header, the payload.
+    for cut in 1..whole.len() {
+        let mut port = Port::start();
+        port.send(&whole[..cut]);
+        port.close();
+        let (frames, code) = port.end();
+        assert_eq!(
+            last_bad_frame(&frames),
+            Error::Truncated { have: cut as u64 },
+            "cut at {cut}"
+        );
+        assert_eq!(code, Some(2), "cut at {cut}");
+        assert!(!dir.exists(), "cut at {cut}: {} was made", dir.display());
+    }
+    // The whole frame, then the end: run, answered, and a clean exit.
+    let mut port = Port::start();
+    port.send(&whole);
+    assert_eq!(port.reply(5), Ok(Reply::Ok));
+    port.close();
+    let (frames, code) = port.end();
+    assert!(frames.is_empty(), "{frames:?}");
+    assert_eq!(code, Some(0));
+    assert!(dir.is_dir());
+    println!(
+        "FIGURE truncated: {} cuts of a {}-byte call, none run",
+        whole.len() - 1,
+        whole.len()
+    );
+}
+
+#[test]
+fn garbage_is_a_protocol_error_and_nothing_runs() {
+    let tmp = alcove_tests::TempDir::new("garbage");
+    let dir = tmp.path().join("made-from-garbage");
+    // Another protocol's bytes (a length prefix of "GET "), and random
+    // bytes (whose first four almost always announce more than MAX_FRAME;
+    // here they do by construction), each with a good call behind.
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut random: Vec<u8> = (0..64 << 10).map(|_| rng.next() as u8).collect();
+    random[3] |= 0x80;
+    let http = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec();
+    for garbage in [http, random] {
+        let mut port = Port::start();
+        let mut bytes = garbage.clone();
+        bytes.extend_from_slice(&mkdir_frame(6, &dir));
+        // The port may close its stdin before all of it is written.
+        let _ = port.stdin.as_mut().unwrap().write_all(&bytes);
+        let (frames, code) = port.end();
+        assert!(
+            matches!(last_bad_frame(&frames), Error::Oversize { .. }),
+            "{frames:?}"
+        );
+        assert_eq!(frames.len(), 1, "{frames:?}");
+        assert_eq!(code, Some(2));
+        assert!(!dir.exists());
+    }
+    println!("FIGURE garbage: 2 streams, each refused at its first length, nothing run");
 }

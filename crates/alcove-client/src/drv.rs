@@ -8,8 +8,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use alcove_proto::{
-    ByteBuf, Call, CallError, Greeting, Kind, Opt, PROTOCOL_VERSION, Path, Pid, Reassembler, Reply,
-    encode_message,
+    ByteBuf, Call, CallError, Cpid, Greeting, Kind, Opt, PROTOCOL_VERSION, Path, Pid, Reassembler,
+    Reply, encode_message,
 };
 use alcove_sys::Errno;
 
@@ -17,6 +17,39 @@ use crate::error::{Error, Result};
 use crate::options::{Options, Stderr};
 use crate::shared::{Shared, Waited, read_greeting};
 use crate::state::{Answer, Message, Pending, inbox, push};
+
+/// Most calls waiting for their reply at once, over all threads of one
+/// [`Drv`] (see [`Drv::submit`]).
+pub const MAX_IN_FLIGHT: usize = 4096;
+
+/// A call sent with [`Drv::submit`] whose reply is not collected yet.
+/// Dropping it abandons the call.
+#[derive(Debug)]
+#[must_use = "a ticket dropped without Drv::wait abandons its call"]
+pub struct Ticket {
+    id: u64,
+    call: &'static str,
+    path: Path,
+    shared: Arc<Shared>,
+}
+
+impl Ticket {
+    /// The fork path the call went to.
+    pub fn path(&self) -> &[Pid] {
+        &self.path
+    }
+
+    /// The call's name.
+    pub fn call(&self) -> &'static str {
+        self.call
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.shared.lock().pending.remove(&self.id);
+    }
+}
 
 #[derive(Debug)]
 struct Inner {
@@ -259,6 +292,46 @@ impl Drv {
 
     /// Sends `call` to the process at `path` and waits for its reply.
     pub(crate) fn request(&self, name: &'static str, path: &[Pid], call: &Call) -> Result<Reply> {
+        let ticket = self.send_call(name, path, call)?;
+        self.wait_reply(ticket)
+    }
+
+    /// Sends `call` to the process at `path` without waiting for its reply:
+    /// collect the reply with [`wait`](Self::wait). Calls sent this way are
+    /// pipelined: the tree serves them while the client sends more.
+    ///
+    /// At most [`MAX_IN_FLIGHT`] calls wait for their reply at once; past
+    /// that, `submit` first waits (up to the timeout) for replies to come
+    /// in, so that a client that sends without reading cannot make the
+    /// port queue replies without bound. A ticket dropped without `wait`
+    /// abandons its call: the reply is dropped when it comes.
+    ///
+    /// ```no_run
+    /// # fn main() -> alcove_client::Result<()> {
+    /// use alcove_client::{Call, Drv, Options, Reply};
+    /// let drv = Drv::start(Options::default())?;
+    /// let tickets = (0..100)
+    ///     .map(|_| drv.submit(&[], &Call::Getpid))
+    ///     .collect::<alcove_client::Result<Vec<_>>>()?;
+    /// for t in tickets {
+    ///     assert!(matches!(drv.wait(t)?, Reply::Pid(_)));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn submit(&self, path: &[Pid], call: &Call) -> Result<Ticket> {
+        self.send_call(call.name(), path, call)
+    }
+
+    /// The reply to a call sent with [`submit`](Self::submit), as the
+    /// typed methods see it: `Err` for an error reply, a process that does
+    /// not exist or ended, a timeout (counted from this call) or a port
+    /// that went away.
+    pub fn wait(&self, ticket: Ticket) -> Result<Reply> {
+        self.wait_reply(ticket)
+    }
+
+    fn send_call(&self, name: &'static str, path: &[Pid], call: &Call) -> Result<Ticket> {
         let path = Path::from(path);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let mut frame = Vec::new();
@@ -268,32 +341,54 @@ impl Drv {
             reason: e.to_string(),
         })?;
         let shared = &self.inner.shared;
-        {
-            let mut st = shared.lock();
-            if let Some(reason) = st.gone.clone() {
-                return Err(Error::PortGone {
+        let gone = |reason| Error::PortGone {
+            call: name,
+            path: path.clone(),
+            reason,
+        };
+        let deadline = deadline_of(self.timeout);
+        let room = shared.wait_for(deadline, |st| {
+            (st.pending.len() < MAX_IN_FLIGHT).then(|| {
+                st.pending.insert(
+                    id,
+                    Pending {
+                        path: path.clone(),
+                        answer: None,
+                    },
+                );
+            })
+        });
+        match room {
+            Waited::Done(()) => {}
+            Waited::Gone(reason) => return Err(gone(reason)),
+            Waited::TimedOut => {
+                return Err(Error::Timeout {
                     call: name,
                     path,
-                    reason,
+                    timeout: self.timeout.unwrap_or_default(),
                 });
             }
-            st.pending.insert(
-                id,
-                Pending {
-                    path: path.clone(),
-                    answer: None,
-                },
-            );
         }
-        if let Err(e) = self.send_frame(name, &path, &frame) {
-            shared.lock().pending.remove(&id);
-            return Err(e);
-        }
+        let ticket = Ticket {
+            id,
+            call: name,
+            path,
+            shared: Arc::clone(shared),
+        };
+        self.send_frame(name, &ticket.path, &frame)?;
+        Ok(ticket)
+    }
+
+    fn wait_reply(&self, ticket: Ticket) -> Result<Reply> {
+        let shared = &self.inner.shared;
+        let id = ticket.id;
         let deadline = deadline_of(self.timeout);
         let waited = shared.wait_for(deadline, |st| {
             st.pending.get_mut(&id).and_then(|p| p.answer.take())
         });
-        shared.lock().pending.remove(&id);
+        let (name, path) = (ticket.call, ticket.path.clone());
+        // Dropping the ticket forgets the call.
+        drop(ticket);
         match waited {
             Waited::Done(answer) => answer_to_result(name, &path, answer),
             Waited::Gone(reason) => Err(Error::PortGone {
@@ -404,6 +499,44 @@ impl Drv {
             path,
             self.request("setopt", path, &Call::Setopt { opt, value })?,
         )
+    }
+
+    /// Sets a property of the child `pid` of the process at `path`
+    /// (alcove's `setcpid`). With [`Cpid::Flowcontrol`] it is the child's
+    /// output budget once it has exec'd: 0 pauses the relay of its stdout
+    /// and stderr (the program blocks once its pipe is full), N lets N
+    /// more bytes through, -1 removes the limit.
+    ///
+    /// ```no_run
+    /// # fn main() -> alcove_client::Result<()> {
+    /// use alcove_client::{Cpid, Drv, Options};
+    /// let drv = Drv::start(Options::default())?;
+    /// let c = drv.fork(&[])?;
+    /// drv.setcpid(&[], c, Cpid::Flowcontrol, 0)?; // paused
+    /// drv.execvp(&[c], "yes", &["yes"])?;
+    /// drv.setcpid(&[], c, Cpid::Flowcontrol, 4096)?; // 4096 bytes more
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`Opt::Flowcontrol`] sets the budget children forked from then on
+    /// start with.
+    pub fn setcpid(&self, path: &[Pid], pid: Pid, opt: Cpid, value: i64) -> Result<()> {
+        ok_reply(
+            "setcpid",
+            path,
+            self.request("setcpid", path, &Call::Setcpid { pid, opt, value })?,
+        )
+    }
+
+    /// A property of the child `pid` of the process at `path` (alcove's
+    /// `getcpid`); for [`Cpid::Flowcontrol`], what is left of the budget
+    /// (-1: unlimited).
+    pub fn getcpid(&self, path: &[Pid], pid: Pid, opt: Cpid) -> Result<i64> {
+        match self.request("getcpid", path, &Call::Getcpid { pid, opt })? {
+            Reply::Int(n) => Ok(n),
+            other => Err(unexpected("getcpid", path, &other)),
+        }
     }
 
     /// The PIDs of the children of the process at `path`.

@@ -104,6 +104,21 @@ pub enum Error {
         /// The process.
         path: Path,
     },
+    /// [`Drv::stdin`](crate::Drv::stdin) stopped part way: the first
+    /// `sent` of `len` bytes went to the program, in order, and none of
+    /// the rest.
+    #[error("stdin {path}: {sent} of {len} bytes sent, the rest not: {reason}")]
+    Stdin {
+        /// The exec'd program.
+        path: Path,
+        /// Bytes sent.
+        sent: usize,
+        /// Bytes asked to send.
+        len: usize,
+        /// Why it stopped: the program does not read (the window stayed
+        /// full for the whole timeout), its stdin closed, or the port went.
+        reason: String,
+    },
     /// The port is gone (exited, or its pipes closed).
     #[error("{call} {path}: the alcove port is gone: {reason}")]
     PortGone {

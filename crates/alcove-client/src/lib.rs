@@ -59,9 +59,11 @@ mod shared;
 mod state;
 mod stdio;
 
-pub use alcove_proto::{Event, Field, Notice, Opt, Path, Pid, PrctlArg, Rlimit, SigHandler};
+pub use alcove_proto::{
+    Call, Cpid, Event, Field, Notice, Opt, Path, Pid, PrctlArg, Reply, Rlimit, SigHandler,
+};
 pub use alcove_sys::Errno;
-pub use drv::Drv;
+pub use drv::{Drv, MAX_IN_FLIGHT, Ticket};
 pub use error::{Error, Result};
 pub use options::{Options, Stderr};
 pub use state::Message;

@@ -16,7 +16,9 @@ const STDIN_CHUNK: usize = alcove_proto::STDIN_WINDOW as usize / 4;
 impl Drv {
     /// Sends `data` to the stdin of the exec'd program at `path`. Blocks
     /// while more than a window of earlier stdin is not yet in its pipe
-    /// (up to the call timeout); fails once its stdin is closed.
+    /// (up to the call timeout); fails once its stdin is closed. When it
+    /// stops after part of `data` went out (a program that does not read,
+    /// or exits), the error is [`Error::Stdin`] with the count sent.
     ///
     /// As with any pipe, a program that writes back what it reads (`cat`)
     /// stops reading once its own output is not read: send large inputs
@@ -31,6 +33,7 @@ impl Drv {
         }
         let shared = self.shared();
         let deadline = deadline_of(self.timeout);
+        let mut sent = 0;
         for chunk in data.chunks(STDIN_CHUNK) {
             let room = |st: &mut State| {
                 let b = st.user_inbox(&p);
@@ -52,22 +55,45 @@ impl Drv {
                     Ok(())
                 })
             };
-            match shared.wait_for(deadline, room) {
-                Waited::Done(r) => r?,
+            let stopped = match shared.wait_for(deadline, room) {
+                Waited::Done(Ok(())) => None,
+                Waited::Done(Err(e)) => Some((e, "its stdin is closed".to_owned())),
                 Waited::TimedOut => {
-                    return Err(Error::Timeout {
+                    let timeout = self.timeout.unwrap_or_default();
+                    let why = format!(
+                        "the program did not read its stdin for {timeout:?} ({} bytes in flight, \
+                         the window)",
+                        alcove_proto::STDIN_WINDOW
+                    );
+                    let e = Error::Timeout {
                         call: "stdin",
-                        path: p,
-                        timeout: self.timeout.unwrap_or_default(),
-                    });
+                        path: p.clone(),
+                        timeout,
+                    };
+                    Some((e, why))
                 }
                 Waited::Gone(reason) => {
-                    return Err(Error::PortGone {
+                    let why = format!("the alcove port is gone: {reason}");
+                    let e = Error::PortGone {
                         call: "stdin",
-                        path: p,
+                        path: p.clone(),
                         reason,
-                    });
+                    };
+                    Some((e, why))
                 }
+            };
+            if let Some((e, why)) = stopped {
+                // Nothing sent: the plain error; part sent: how much.
+                return Err(if sent == 0 {
+                    e
+                } else {
+                    Error::Stdin {
+                        path: p,
+                        sent,
+                        len: data.len(),
+                        reason: why,
+                    }
+                });
             }
             // The chunk goes out as it is, after a header: no copy.
             let prefix =
@@ -77,6 +103,7 @@ impl Drv {
                     reason: e.to_string(),
                 })?;
             self.send_parts("stdin", &p, &[prefix.as_bytes(), chunk])?;
+            sent += chunk.len();
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use alcove_proto::{
-    Call, CallError, Error as ProtoError, FrameRef, Greeting, HeaderRef, Kind, Notice,
+    Call, CallError, Cpid, Error as ProtoError, FrameRef, Greeting, HeaderRef, Kind, Notice,
     PROTOCOL_VERSION, Pid, Prefix, Reassembler, Reply, SigHandler, encode_message,
 };
 use alcove_sys::process::{Exit, Forked, Policy};
@@ -17,7 +17,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use serde::Serialize;
 
-use crate::options::Options;
+use crate::options::{self, Options};
 use crate::outq::OutQueue;
 use crate::route::{self, ChildState, Refusal, Route};
 use crate::serve;
@@ -124,7 +124,11 @@ struct Child {
     rx: Reassembler,
     /// Frames for the child that wait for its exec to resolve.
     held: Vec<u8>,
+    /// Output the client can take: what it granted minus what was sent.
     credit: u64,
+    /// Output the user lets through ([`Cpid::Flowcontrol`]): `None`
+    /// unlimited.
+    budget: Option<u64>,
     stdout_ready: bool,
     stderr_ready: bool,
     exit: Option<Exit>,
@@ -142,6 +146,25 @@ struct Child {
 }
 
 impl Child {
+    /// How many bytes of the program's output may be relayed now: what
+    /// the credit and the flow-control budget allow. A program that
+    /// exited is drained whatever its budget.
+    fn output_limit(&self) -> u64 {
+        let budget = match self.exit {
+            Some(_) => u64::MAX,
+            None => self.budget.unwrap_or(u64::MAX),
+        };
+        self.credit.min(budget)
+    }
+
+    /// `n` bytes of the program's output were relayed.
+    fn spend(&mut self, n: u64) {
+        self.credit = self.credit.saturating_sub(n);
+        if let Some(b) = &mut self.budget {
+            *b = b.saturating_sub(n);
+        }
+    }
+
     /// The program keeps its stdout pipe full: give it room, once.
     fn grow_stdout(&mut self) {
         if !self.stdout_grown {
@@ -305,6 +328,11 @@ impl Loop {
             let spare = self.rx.spare(16 << 10);
             let asked = spare.len();
             match rustix::io::read(fd::stdio(0), spare) {
+                Ok(0) if self.rx.buffered() > 0 => {
+                    // The stream ended inside a frame: it is dropped.
+                    let have = self.rx.buffered() as u64;
+                    self.core.protocol_error(ProtoError::Truncated { have })
+                }
                 Ok(0) => self.core.shutdown(0),
                 Ok(n) => {
                     self.rx.commit(n);
@@ -445,6 +473,12 @@ impl Core {
     fn on_frame(&mut self, frame: Result<FrameRef<'_>, ProtoError>) {
         let frame = match frame {
             Ok(f) => f,
+            Err(e @ ProtoError::Oversize { .. }) => {
+                // A length no client writes: the stream is garbage, or out
+                // of step, and every frame cut from it from now on would
+                // be a guess. Say so and stop, acting on nothing more.
+                self.protocol_error(e)
+            }
             Err(e) => return self.emit(Kind::Notice, 0, &[], &Notice::BadFrame(e)),
         };
         let h = frame.header;
@@ -569,6 +603,8 @@ impl Core {
                     .map_err(|e| CallError::Errno(e.raw()))
             }),
             Call::Sigaction { signum, handler } => self.sigaction(signum, handler),
+            Call::Setcpid { pid, opt, value } => self.setcpid(pid, opt, value).map(|()| Reply::Ok),
+            Call::Getcpid { pid, opt } => self.getcpid(pid, opt).map(Reply::Int),
             call @ Call::Setrlimit { .. } => {
                 let r = serve::serve(call);
                 self.nofile = nofile();
@@ -634,6 +670,35 @@ impl Core {
             self.ignored[signum as usize] = h == SigHandler::Ign;
         }
         Ok(Reply::Handler(current))
+    }
+
+    /// The slot of a live child, or an error naming `pid` for `call`.
+    fn child_slot(&self, call: &str, pid: Pid) -> Result<usize, CallError> {
+        self.slot_of(pid)
+            .filter(|&s| self.slots[s].as_ref().is_some_and(|c| c.exit.is_none()))
+            .ok_or_else(|| {
+                CallError::BadArg(format!("{call}: {pid} is not a child of this process"))
+            })
+    }
+
+    fn setcpid(&mut self, pid: Pid, opt: Cpid, value: i64) -> Result<(), CallError> {
+        let slot = self.child_slot("setcpid", pid)?;
+        match opt {
+            Cpid::Flowcontrol => {
+                self.child(slot).expect("a child").budget = options::budget(value);
+                // Resumed, perhaps: what waits in its pipes goes out.
+                self.pump(slot);
+            }
+        }
+        Ok(())
+    }
+
+    fn getcpid(&self, pid: Pid, opt: Cpid) -> Result<i64, CallError> {
+        let slot = self.child_slot("getcpid", pid)?;
+        let c = self.slots[slot].as_ref().expect("a child");
+        Ok(match opt {
+            Cpid::Flowcontrol => options::budget_value(c.budget),
+        })
     }
 
     fn eof(&mut self, pid: Pid) -> Result<(), CallError> {
@@ -742,6 +807,7 @@ impl Core {
             rx: Reassembler::new(),
             held: Vec::new(),
             credit: 0,
+            budget: self.opts.flowcontrol,
             stdout_ready: false,
             stderr_ready: false,
             exit: None,
@@ -1041,8 +1107,7 @@ impl Core {
         if !leftover.is_empty() {
             self.relay_raw(pid, Kind::Stdout, leftover);
             let n = leftover.len() as u64;
-            let c = self.child(slot).expect("a child");
-            c.credit = c.credit.saturating_sub(n);
+            self.child(slot).expect("a child").spend(n);
         }
         self.replay_held(slot);
         let c = self.child(slot).expect("a child");
@@ -1204,7 +1269,7 @@ impl Core {
             };
             let Some(f) = f else { return };
             let limit = if c.raw {
-                c.credit.min(RELAY_CHUNK as u64) as usize
+                c.output_limit().min(RELAY_CHUNK as u64) as usize
             } else {
                 RELAY_CHUNK
             };
@@ -1286,7 +1351,7 @@ impl Core {
                                 self.scratch = data;
                             }
                             let c = self.slots[slot].as_mut().expect("a child");
-                            c.credit -= n as u64;
+                            c.spend(n as u64);
                             if n == limit {
                                 c.grow_stdout();
                             }
@@ -1312,7 +1377,7 @@ impl Core {
                 }
                 Ok(n) => {
                     if raw {
-                        c.credit -= n as u64;
+                        c.spend(n as u64);
                     }
                     if n == RELAY_CHUNK && raw {
                         c.grow_stdout();
@@ -1488,6 +1553,25 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// What our reader sent cannot be read as frames: tell it why (as far
+    /// as our stdout takes it within a second), then shut down with status
+    /// 2. Nothing of the stream from the bad frame on was acted upon.
+    fn protocol_error(&mut self, e: ProtoError) -> ! {
+        self.log(format_args!("protocol error: {e}"));
+        self.emit(Kind::Notice, 0, &[], &Notice::BadFrame(e));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while !self.out.is_empty() && std::time::Instant::now() < deadline {
+            match self.out.flush(fd::stdio(1)) {
+                Ok(true) | Err(_) => break,
+                Ok(false) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    let _ = fd::wait_writable(fd::stdio(1), left);
+                }
+            }
+        }
+        self.shutdown(2)
     }
 
     /// Our reader is gone: signal the exec'd children and exit. The loop

@@ -29,6 +29,9 @@ pub struct Options {
     pub verbose: u32,
     /// Signal sent to exec'd children at shutdown (0: none).
     pub signaloneof: i32,
+    /// Output budget of children forked from now on, in bytes, once they
+    /// exec: `None` unlimited, `Some(0)` paused.
+    pub flowcontrol: Option<u64>,
 }
 
 impl Options {
@@ -42,6 +45,7 @@ impl Options {
             termsig: true,
             verbose: 0,
             signaloneof: libc_sigterm(),
+            flowcontrol: None,
         }
     }
 
@@ -56,6 +60,7 @@ impl Options {
             Opt::Verbose => self.verbose.into(),
             Opt::Childlimit => childlimit.into(),
             Opt::Signaloneof => self.signaloneof.into(),
+            Opt::Flowcontrol => budget_value(self.flowcontrol),
         }
     }
 
@@ -88,9 +93,20 @@ impl Options {
                 Ok(v) if (0..alcove_sys::signal::NSIG as i32).contains(&v) => self.signaloneof = v,
                 _ => return Err(bad("is not a signal number")),
             },
+            Opt::Flowcontrol => self.flowcontrol = budget(value),
         }
         Ok(())
     }
+}
+
+/// A flow-control budget as set: negative is unlimited (alcove's -1).
+pub fn budget(value: i64) -> Option<u64> {
+    u64::try_from(value).ok()
+}
+
+/// A flow-control budget as read back: -1 for unlimited.
+pub fn budget_value(budget: Option<u64>) -> i64 {
+    budget.map_or(-1, |b| i64::try_from(b).unwrap_or(i64::MAX))
 }
 
 fn libc_sigterm() -> i32 {
@@ -113,6 +129,11 @@ mod tests {
         }
         o.set(Opt::Maxchild, 3).unwrap();
         assert_eq!(o.get(Opt::Maxchild, 0), 3);
+        assert_eq!(o.get(Opt::Flowcontrol, 0), -1);
+        for (set, get) in [(0, 0), (4096, 4096), (-7, -1), (i64::MAX, i64::MAX)] {
+            o.set(Opt::Flowcontrol, set).unwrap();
+            assert_eq!(o.get(Opt::Flowcontrol, 0), get);
+        }
     }
 
     #[test]

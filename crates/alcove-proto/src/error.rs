@@ -50,4 +50,11 @@ pub enum Error {
         /// [`crate::MAX_PAYLOAD`].
         max: u64,
     },
+    /// The stream ended inside a frame: what arrived of it is dropped,
+    /// never acted on.
+    #[error("the stream ended inside a frame, {have} bytes into it")]
+    Truncated {
+        /// The bytes of the frame that arrived (prefix included).
+        have: u64,
+    },
 }

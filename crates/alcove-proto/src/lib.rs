@@ -48,7 +48,7 @@ pub use error::Error;
 pub use frame::{FrameRef, Reassembler, encode_frame, encode_message};
 pub use header::{Header, HeaderRef, Kind, MAX_HEADER, MAX_PREFIX, Prefix};
 pub use message::{
-    ByteBuf, Call, CallError, Event, Field, Greeting, Notice, Opt, PrctlArg, Reply, Rlimit,
+    ByteBuf, Call, CallError, Cpid, Event, Field, Greeting, Notice, Opt, PrctlArg, Reply, Rlimit,
     SigHandler, Table,
 };
 pub use pid::{Path, Pid};

@@ -362,6 +362,24 @@ pub enum Call {
         /// The groups.
         gids: Vec<u32>,
     },
+    /// Sets a property of the caller's child `pid` (alcove's `setcpid`).
+    /// Replies [`Reply::Ok`]; `BadArg` when `pid` is not a child.
+    Setcpid {
+        /// The child.
+        pid: Pid,
+        /// The property.
+        opt: Cpid,
+        /// Its new value (see [`Cpid`]).
+        value: i64,
+    },
+    /// Reads a property of the caller's child `pid` (alcove's `getcpid`).
+    /// Replies [`Reply::Int`].
+    Getcpid {
+        /// The child.
+        pid: Pid,
+        /// The property.
+        opt: Cpid,
+    },
 }
 
 impl Call {
@@ -423,6 +441,8 @@ impl Call {
             Call::ConstantName { .. } => "constant_name",
             Call::Define { .. } => "define",
             Call::Setgroups { .. } => "setgroups",
+            Call::Setcpid { .. } => "setcpid",
+            Call::Getcpid { .. } => "getcpid",
         }
     }
 }
@@ -447,11 +467,15 @@ pub enum Opt {
     /// Signal sent to exec'd children when this process shuts down
     /// (0 = none). Default `SIGTERM`.
     Signaloneof,
+    /// Output budget given to children forked from now on, once they exec
+    /// (see [`Cpid::Flowcontrol`]): -1 (the default) unlimited, 0 paused,
+    /// N > 0 that many more bytes.
+    Flowcontrol,
 }
 
 impl Opt {
     /// Every option.
-    pub const ALL: [Opt; 8] = [
+    pub const ALL: [Opt; 9] = [
         Opt::Maxchild,
         Opt::Maxforkdepth,
         Opt::ExitStatus,
@@ -460,6 +484,7 @@ impl Opt {
         Opt::Verbose,
         Opt::Childlimit,
         Opt::Signaloneof,
+        Opt::Flowcontrol,
     ];
 
     /// The name the seed gives the option.
@@ -473,12 +498,41 @@ impl Opt {
             Opt::Verbose => "verbose",
             Opt::Childlimit => "childlimit",
             Opt::Signaloneof => "signaloneof",
+            Opt::Flowcontrol => "flowcontrol",
         }
     }
 
     /// The option with this name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+/// Properties of one child, set by its parent ([`Call::Setcpid`],
+/// [`Call::Getcpid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Cpid {
+    /// Flow control of an exec'd child's stdout and stderr: how many more
+    /// bytes of its output its parent relays before it stops reading the
+    /// program's pipes (the program then blocks on write). -1: unlimited
+    /// (the default); 0: paused; N > 0: N more bytes, then paused. Setting
+    /// it again resumes. Only the program's output counts (never replies);
+    /// it works within the output credit (`INITIAL_OUTPUT_CREDIT`), which
+    /// bounds what the client holds unread whatever the budget. A child
+    /// that exited is drained whatever its budget. Reads back as what is
+    /// left of the budget.
+    Flowcontrol,
+}
+
+impl Cpid {
+    /// Every property.
+    pub const ALL: [Cpid; 1] = [Cpid::Flowcontrol];
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cpid::Flowcontrol => "flowcontrol",
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 use std::fmt;
 
 use alcove_proto::{
-    ByteBuf, Call, CallError, Error, Event, Field, Greeting, Header, HeaderRef,
+    ByteBuf, Call, CallError, Cpid, Error, Event, Field, Greeting, Header, HeaderRef,
     INITIAL_OUTPUT_CREDIT, Kind, LEN_PREFIX, MAX_FRAME, MAX_HEADER, MAX_PATH, MAX_PAYLOAD,
     MAX_PREFIX, Notice, Opt, PROTOCOL_VERSION, Path, Pid, PrctlArg, Prefix, Reassembler, Reply,
     Rlimit, STDIN_WINDOW, SigHandler, Table, encode_frame, encode_message,
@@ -1169,12 +1169,38 @@ fn call_setgroups() {
 }
 
 #[test]
-fn call_numbers_end_at_46_and_47_is_unknown() {
-    // Setgroups is the last variant; nothing decodes past it, nor past the
+fn call_setcpid_and_getcpid() {
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Setcpid {
+            pid: Pid::from_raw(1240),
+            opt: Cpid::Flowcontrol,
+            value: -1,
+        },
+        "0a 00 00 00 01 01 01 a4 13 2f b0 13 00 01",
+    );
+    golden(
+        Kind::Call,
+        1,
+        &[1234],
+        &Call::Getcpid {
+            pid: Pid::from_raw(1240),
+            opt: Cpid::Flowcontrol,
+        },
+        "09 00 00 00 01 01 01 a4 13 30 b0 13 00",
+    );
+}
+
+#[test]
+fn call_numbers_end_at_48_and_49_is_unknown() {
+    // Getcpid is the last variant; nothing decodes past it, nor past the
     // last variant of an enum inside a call.
     for payload in [
-        "2f",                // Call 47
-        "07 08",             // Getopt { opt: Opt 8 }
+        "31",                // Call 49
+        "07 09",             // Getopt { opt: Opt 9 }
+        "30 02 01",          // Getcpid { opt: Cpid 1 }
         "1c 00 01 03",       // Prctl { args: [PrctlArg 3] }
         "1c 00 01 02 01 02", // Prctl { args: [Struct([Field 2])] }
         "26 14 01 03",       // Sigaction { handler: Some(SigHandler 3) }
@@ -1213,6 +1239,7 @@ fn opt_every_variant() {
         (Opt::Verbose, "05 00 00 00 01 02 00 07 05"),
         (Opt::Childlimit, "05 00 00 00 01 02 00 07 06"),
         (Opt::Signaloneof, "05 00 00 00 01 02 00 07 07"),
+        (Opt::Flowcontrol, "05 00 00 00 01 02 00 07 08"),
     ];
     assert_eq!(table.len(), Opt::ALL.len());
     for ((opt, expected), all) in table.into_iter().zip(Opt::ALL) {
@@ -1865,6 +1892,17 @@ fn notice_bad_frame_too_large() {
             max: 10,
         }),
         "0d 00 00 00 07 00 00 06 06 05 52 65 70 6c 79 14 0a",
+    );
+}
+
+#[test]
+fn notice_bad_frame_truncated() {
+    golden(
+        Kind::Notice,
+        0,
+        &[],
+        &Notice::BadFrame(Error::Truncated { have: 300 }),
+        "07 00 00 00 07 00 00 06 07 ac 02",
     );
 }
 

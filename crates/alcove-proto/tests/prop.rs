@@ -10,9 +10,9 @@
 use std::collections::BTreeSet;
 
 use alcove_proto::{
-    ByteBuf, Call, CallError, Error, Event, Field, FrameRef, Greeting, Header, HeaderRef, Kind,
-    LEN_PREFIX, MAX_FRAME, MAX_PATH, Notice, Opt, Path, Pid, PrctlArg, Prefix, Reassembler, Reply,
-    Rlimit, SigHandler, Table, encode_frame, encode_message,
+    ByteBuf, Call, CallError, Cpid, Error, Event, Field, FrameRef, Greeting, Header, HeaderRef,
+    Kind, LEN_PREFIX, MAX_FRAME, MAX_PATH, Notice, Opt, Path, Pid, PrctlArg, Prefix, Reassembler,
+    Reply, Rlimit, SigHandler, Table, encode_frame, encode_message,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -58,6 +58,10 @@ fn text() -> impl Strategy<Value = String> {
 
 fn opt() -> impl Strategy<Value = Opt> {
     select(Opt::ALL.to_vec())
+}
+
+fn cpid() -> impl Strategy<Value = Cpid> {
+    select(Cpid::ALL.to_vec())
 }
 
 fn field() -> impl Strategy<Value = Field> {
@@ -171,6 +175,12 @@ fn call() -> impl Strategy<Value = Call> {
         (table(), any::<u64>()).prop_map(|(table, value)| Call::ConstantName { table, value }),
         vec(text(), 0..4).prop_map(|names| Call::Define { names }),
         vec(any::<u32>(), 0..4).prop_map(|gids| Call::Setgroups { gids }),
+        (pid(), cpid(), any::<i64>()).prop_map(|(pid, opt, value)| Call::Setcpid {
+            pid,
+            opt,
+            value
+        }),
+        (pid(), cpid()).prop_map(|(pid, opt)| Call::Getcpid { pid, opt }),
     ]
 }
 
@@ -225,6 +235,7 @@ fn error() -> impl Strategy<Value = Error> {
             len,
             max
         }),
+        any::<u64>().prop_map(|have| Error::Truncated { have }),
     ]
 }
 
@@ -423,6 +434,8 @@ fn call_index(c: &Call) -> u8 {
         Call::ConstantName { .. } => 44,
         Call::Define { .. } => 45,
         Call::Setgroups { .. } => 46,
+        Call::Setcpid { .. } => 47,
+        Call::Getcpid { .. } => 48,
     }
 }
 
@@ -504,6 +517,7 @@ fn error_index(e: &Error) -> u8 {
         Error::PathTooLong { .. } => 4,
         Error::Payload { .. } => 5,
         Error::TooLarge { .. } => 6,
+        Error::Truncated { .. } => 7,
     }
 }
 
@@ -542,7 +556,7 @@ fn variants_seen<T: Serialize + std::fmt::Debug>(
 #[test]
 fn strategies_cover_every_variant_with_its_wire_number() {
     let all = |n: u8| (0..n).map(|i| vec![i]).collect::<BTreeSet<_>>();
-    assert_eq!(variants_seen(call(), |c| vec![call_index(c)], 1), all(47));
+    assert_eq!(variants_seen(call(), |c| vec![call_index(c)], 1), all(49));
     assert_eq!(
         variants_seen(prctl_arg(), |a| vec![prctl_arg_index(a)], 1),
         all(3)
@@ -554,7 +568,7 @@ fn strategies_cover_every_variant_with_its_wire_number() {
     );
     assert_eq!(variants_seen(table(), |t| vec![table_index(t)], 1), all(7));
     assert_eq!(variants_seen(event(), |e| vec![event_index(e)], 1), all(3));
-    assert_eq!(variants_seen(error(), |e| vec![error_index(e)], 1), all(7));
+    assert_eq!(variants_seen(error(), |e| vec![error_index(e)], 1), all(8));
     assert_eq!(
         variants_seen(notice(), |n| vec![notice_index(n)], 1),
         all(8)
@@ -574,7 +588,7 @@ fn strategies_cover_every_variant_with_its_wire_number() {
         .iter()
         .map(|o| postcard::to_allocvec(o).unwrap()[0])
         .collect();
-    assert_eq!(opts, (0..8).collect());
+    assert_eq!(opts, (0..9).collect());
 }
 
 // ---------------------------------------------------------------------------

@@ -100,14 +100,25 @@ pub fn is_cloexec(fd: impl AsFd) -> Result<bool, Errno> {
 /// file, or in error), at most `timeout` (`None`: no limit). Returns
 /// whether it is.
 pub fn wait_readable(fd: impl AsFd, timeout: Option<std::time::Duration>) -> Result<bool, Errno> {
+    wait_until(fd.as_fd(), rustix::event::PollFlags::IN, timeout)
+}
+
+/// Waits until `fd` can be written without blocking (or its reader is
+/// gone), or `timeout` passes (`Ok(false)`).
+pub fn wait_writable(fd: impl AsFd, timeout: std::time::Duration) -> Result<bool, Errno> {
+    wait_until(fd.as_fd(), rustix::event::PollFlags::OUT, Some(timeout))
+}
+
+fn wait_until(
+    fd: BorrowedFd<'_>,
+    flags: rustix::event::PollFlags,
+    timeout: Option<std::time::Duration>,
+) -> Result<bool, Errno> {
     let timeout = timeout.map(|t| rustix::event::Timespec {
         tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
         tv_nsec: i64::from(t.subsec_nanos()),
     });
-    let mut pfd = [rustix::event::PollFd::new(
-        &fd,
-        rustix::event::PollFlags::IN,
-    )];
+    let mut pfd = [rustix::event::PollFd::new(&fd, flags)];
     Ok(rustix::event::poll(&mut pfd, timeout.as_ref())? > 0)
 }
 
