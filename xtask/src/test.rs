@@ -1,6 +1,6 @@
 //! `cargo xtask test` (alias `cargo xtask ci`): the one gate, run by CI as
-//! root and by hand. Steps: deps, fmt, clippy, build, test, e2e, doc,
-//! bench (`--quick`, a smoke test of the harness), leaks. A failing step
+//! root and by hand. Steps: deps, fmt, clippy, build, test, e2e,
+//! reliability, doc, bench (`--quick`, a smoke test of the harness), leaks. A failing step
 //! does not stop the next ones (except that test and e2e need build), so
 //! one run shows every problem; the run fails if any step failed.
 
@@ -17,7 +17,8 @@ use crate::{deps, leaks};
 pub const USAGE: &str = "\
 cargo xtask test [--quick] [--no-deps] [--timeout SECS] [-- CARGO-TEST-ARGS...]
     deps, fmt, clippy, build, test, e2e (the busybox end-to-end suite, in a
-    chroot directory prepared at target/alcove-e2e/root), doc, then check
+    chroot directory prepared at target/alcove-e2e/root), reliability (faults,
+    load and hostile input, with their FIGURE lines shown), doc, then check
     that the tests left no alcove process and no mount, cgroup or temporary
     file named alcove-test*
     --quick         skip fmt, clippy and doc
@@ -194,6 +195,10 @@ fn steps(opts: &Opts) -> Vec<Step> {
             after: Some("build"),
             ..step("e2e", None, Box::new(move || e2e(timeout)))
         },
+        Step {
+            after: Some("build"),
+            ..step("reliability", None, Box::new(move || reliability(timeout)))
+        },
         step(
             "doc",
             quick,
@@ -236,6 +241,28 @@ fn e2e(timeout: Duration) -> Result<(), String> {
         "e2e",
     ]);
     cmd.env("ALCOVE_E2E_ROOT", &root).env("RUST_BACKTRACE", "1");
+    run_with_timeout(&mut cmd, timeout)
+}
+
+/// The suites that print figures (`FIGURE ...` lines): the reliability
+/// suite (faults and load, feature `reliability`, one test at a time) and
+/// the hostile-input tests, with their output shown.
+fn reliability(timeout: Duration) -> Result<(), String> {
+    let mut cmd = cargo(&[
+        "test",
+        "-p",
+        "alcove-tests",
+        "--features",
+        "reliability",
+        "--test",
+        "reliability",
+        "--test",
+        "wire",
+        "--",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    cmd.env("RUST_BACKTRACE", "1");
     run_with_timeout(&mut cmd, timeout)
 }
 
@@ -468,6 +495,7 @@ mod tests {
                 ("build", None),
                 ("test", None),
                 ("e2e", None),
+                ("reliability", None),
                 ("doc", Some("--quick")),
                 ("bench", Some("--quick")),
                 ("leaks", None),

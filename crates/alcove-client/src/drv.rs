@@ -249,6 +249,13 @@ impl Drv {
         })
     }
 
+    /// How many replies came that no call was waiting for: late replies
+    /// to calls that timed out or whose [`Ticket`] was dropped, or a reply
+    /// that came twice. They are dropped, never matched to another call.
+    pub fn unmatched(&self) -> u64 {
+        self.inner.shared.lock().unmatched
+    }
+
     /// The PID of the process the client started: the port, or the first
     /// program of the exec prefix (`sudo`).
     pub fn port_pid(&self) -> u32 {

@@ -69,6 +69,8 @@ pub(crate) struct State {
     pub(crate) reading: bool,
     /// Threads waiting on the condition variable.
     pub(crate) waiters: usize,
+    /// Replies no call waited for (see `Drv::unmatched`).
+    pub(crate) unmatched: u64,
 }
 
 /// How many ended processes the client remembers after their inbox was
@@ -171,10 +173,12 @@ pub(crate) fn dispatch(st: &mut State, f: alcove_proto::FrameRef<'_>) {
             let result = f
                 .decode::<std::result::Result<Reply, CallError>>()
                 .unwrap_or_else(|e| Err(CallError::Malformed(e.to_string())));
-            if let Some(p) = st.pending.get_mut(&h.id) {
-                p.answer = Some(Answer::Reply(path, result));
+            match st.pending.get_mut(&h.id) {
+                Some(p) if p.answer.is_none() => p.answer = Some(Answer::Reply(path, result)),
+                // No one waits for it (the call timed out or was
+                // abandoned), or it came twice: dropped, and counted.
+                _ => st.unmatched += 1,
             }
-            // No one waits for it: the call timed out. Dropped.
         }
         Kind::Event => match f.decode::<Event>() {
             Ok(event) => {

@@ -129,6 +129,9 @@ struct Child {
     /// Output the user lets through ([`Cpid::Flowcontrol`]): `None`
     /// unlimited.
     budget: Option<u64>,
+    /// The program's first output, read along with the exec marker: relayed
+    /// before anything else of its stdout, within its credit and budget.
+    early: Vec<u8>,
     stdout_ready: bool,
     stderr_ready: bool,
     exit: Option<Exit>,
@@ -808,6 +811,7 @@ impl Core {
             held: Vec::new(),
             credit: 0,
             budget: self.opts.flowcontrol,
+            early: Vec::new(),
             stdout_ready: false,
             stderr_ready: false,
             exit: None,
@@ -1102,13 +1106,10 @@ impl Core {
         self.emit(Kind::Notice, 0, &[pid], &Notice::Execd);
         self.reply(id, &[pid], Ok(Reply::Ok));
         // What follows the marker in the buffer is the program's first
-        // output, read along with our child's last frames.
-        let leftover = rx.unparsed();
-        if !leftover.is_empty() {
-            self.relay_raw(pid, Kind::Stdout, leftover);
-            let n = leftover.len() as u64;
-            self.child(slot).expect("a child").spend(n);
-        }
+        // output, read along with our child's last frames: it goes out
+        // first, as flow control allows.
+        let c = self.child(slot).expect("a child");
+        c.early = rx.unparsed().to_vec();
         self.replay_held(slot);
         let c = self.child(slot).expect("a child");
         c.stdout_ready = true;
@@ -1267,12 +1268,23 @@ impl Core {
                 Role::Stdout => (c.stdout_ready, &c.stdout),
                 _ => (c.stderr_ready, &c.stderr),
             };
-            let Some(f) = f else { return };
             let limit = if c.raw {
                 c.output_limit().min(RELAY_CHUNK as u64) as usize
             } else {
                 RELAY_CHUNK
             };
+            if role == Role::Stdout && !c.early.is_empty() {
+                if limit == 0 {
+                    return;
+                }
+                let n = limit.min(c.early.len());
+                let early: Vec<u8> = c.early.drain(..n).collect();
+                c.spend(n as u64);
+                let pid = c.pid;
+                self.relay_raw(pid, Kind::Stdout, &early);
+                continue;
+            }
+            let Some(f) = f else { return };
             if !ready || limit == 0 {
                 return;
             }
@@ -1445,6 +1457,7 @@ impl Core {
         let Some(exit) = c.exit else { return };
         let drained = c.ctl.is_none()
             && !c.paused
+            && c.early.is_empty()
             && (c.stdout.is_none() || !c.stdout_ready)
             && (c.stderr.is_none() || !c.stderr_ready);
         if !drained {
