@@ -564,3 +564,62 @@ fn zombies_of_sees_a_zombie() {
     child.wait().unwrap();
     assert!(!zombies_of(&[me]).contains(&pid));
 }
+
+/// The client closes its end of the port's stdout (it will read no more):
+/// the port's next write fails, and the port and its tree go away instead
+/// of buffering output nobody reads.
+#[test]
+fn closing_the_ports_stdout_ends_the_tree() {
+    use std::io::{Read, Write};
+    let _one = one_at_a_time();
+    let bin = alcove_client::find_port().expect("the alcove binary");
+    let mut port = Command::new(bin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting alcove");
+    let mut stdin = port.stdin.take().unwrap();
+    let mut stdout = port.stdout.take().unwrap();
+    let mut rx = alcove_proto::Reassembler::new();
+    let mut next = move |rx: &mut alcove_proto::Reassembler| loop {
+        if let Some(f) = rx.next_frame() {
+            let f = f.unwrap();
+            break (f.header.kind, f.payload.to_vec());
+        }
+        let n = stdout.read(rx.spare(4096)).unwrap();
+        assert!(n > 0, "the port closed its stdout");
+        rx.commit(n);
+    };
+    assert_eq!(next(&mut rx).0, alcove_proto::Kind::Greeting);
+    let send = |stdin: &mut std::process::ChildStdin, id, path: &[Pid], call: &Call| {
+        let mut v = Vec::new();
+        alcove_proto::encode_message(&mut v, alcove_proto::Kind::Call, id, path, call).unwrap();
+        stdin.write_all(&v).unwrap();
+    };
+    send(&mut stdin, 1, &[], &Call::Fork);
+    let (kind, payload) = next(&mut rx);
+    assert_eq!(kind, alcove_proto::Kind::Reply);
+    let child = match postcard::from_bytes(&payload) {
+        Ok(Ok::<Reply, alcove_proto::CallError>(Reply::Pid(p))) => p,
+        other => panic!("{other:?}"),
+    };
+    let yes = Call::Execvp {
+        file: b"yes".as_slice().into(),
+        argv: vec![b"yes".as_slice().into()],
+    };
+    send(&mut stdin, 2, &[child], &yes);
+    // Nobody reads the port's output from now on: our end is closed.
+    drop(next);
+    let closed = Instant::now();
+    let status = port.wait().expect("waiting for the port");
+    let elapsed = closed.elapsed();
+    assert!(status.code().is_some(), "the port exited: {status}");
+    let gone = wait_gone(&[child.as_raw()], Duration::from_secs(10))
+        .unwrap_or_else(|alive| panic!("yes outlived the port: {alive:?}"));
+    assert_eq!(gone[&child.as_raw()], Gone::Killed(SIGTERM));
+    drop(stdin);
+    println!(
+        "FIGURE stdout closed: the port exited ({status}) {elapsed:?} after its reader went, \
+         its exec'd `yes` SIGTERMed"
+    );
+}
