@@ -1,9 +1,9 @@
 //! The calls of the seed's "Event Loop" section, and its constants.
 
-use alcove_proto::{ByteBuf, Call, Pid, PrctlArg, Reply, Rlimit, SigHandler, Table};
+use alcove_proto::{ByteBuf, Call, Path, Pid, PrctlArg, Reply, Rlimit, SigHandler, Table};
 
 use crate::drv::{Drv, bytes, ok_reply, unexpected};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 impl Drv {
     /// `chdir(2)` in the process at `path`.
@@ -342,9 +342,18 @@ impl Drv {
 
     /// A signal's name (`17` is `SIGCHLD`).
     pub fn signal_constant(&self, path: &[Pid], signum: i32) -> Result<String> {
+        // Sign-extended, -1 would be asked for as 2^64 - 1, and refused
+        // under that name.
+        let Ok(value) = u64::try_from(signum) else {
+            return Err(Error::BadArg {
+                call: "signal_constant",
+                path: Path::from(path),
+                reason: format!("no signal has the value {signum}"),
+            });
+        };
         let call = Call::ConstantName {
             table: Table::Signal,
-            value: signum as u64,
+            value,
         };
         self.bytes("signal_constant", path, call)
             .map(|b| String::from_utf8_lossy(&b).into_owned())

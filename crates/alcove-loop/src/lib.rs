@@ -43,6 +43,65 @@
 //! - **No orphans.** When its stdin closes, a loop process signals its
 //!   exec'd children (`signaloneof`, `SIGTERM` by default) and exits; its
 //!   loop children see their stdin close and do the same.
+//!
+//! # Steady-state system calls
+//!
+//! Once it serves, a loop process makes only the system calls below
+//! ([`STEADY_STATE_SYSCALLS`], with their numbers from
+//! [`steady_state_syscall_numbers`]), besides what each served call is
+//! itself (`getcwd` for `Getcwd`, `open` for `Open`, ...). The list was
+//! taken with `strace -f` of a child driven through getpid, file, fork,
+//! exec, stdin, stdout and exit traffic, and the seccomp test
+//! (`tests/tests/seccomp.rs`) holds a child to it. It covers the child side
+//! of a fork up to its first turn and an exec up to `execve`, because a
+//! seccomp filter is inherited by both. Names are those of x86_64; where
+//! aarch64 has no such call, the bullet names its replacement.
+//!
+//! - `read`: frames from the parent (stdin), a child's stdout, stderr and
+//!   control pipe, the signal self-pipe drained to `EAGAIN`; the `Read`
+//!   call; output relayed by copy.
+//! - `write`: the signal handler's byte on the self-pipe, stdin for an
+//!   exec'd child, the header of a spliced frame; the `Write` call.
+//! - `writev`: every frame out, header and payload in one call, to the
+//!   parent and to loop children.
+//! - `splice`: a program's output moved into our stdout, from 32 KiB.
+//! - `ioctl`: `FIONREAD` on a program's stdout and stderr (the exact length
+//!   of a frame's header) and on our stdout (the room it has).
+//! - `fcntl`: `F_GETPIPE_SZ` and `F_SETPIPE_SZ` (pipe room and growth),
+//!   `F_GETFL` and `F_SETFL` (blocking stdio for a program), `F_GETFD` (the
+//!   standard library checks a descriptor it closes, in debug builds).
+//! - `close`: the pipes of a child that is gone, a new child's ends; the
+//!   `Close` call.
+//! - `pipe2`: stdin, stdout, stderr and control pipes of each new child,
+//!   and a child's own signal self-pipe.
+//! - `epoll_wait` (`epoll_pwait` on aarch64): each turn of the loop.
+//! - `epoll_ctl`: registering a new child's pipes, removing closed ones.
+//! - `epoll_create1`: the fresh poller of a new loop child.
+//! - `rt_sigreturn`: the return from the signal handler (`SIGCHLD`,
+//!   trapped signals).
+//! - `wait4`: reaping children with `WNOHANG` until none is left.
+//! - `kill`: `signaloneof` to exec'd children at exit; the `Kill` call.
+//! - `clone`: `fork(3)` of a loop child.
+//! - `set_robust_list`: what `fork(3)` does in the new child.
+//! - `getpid`: the new child learns its pid; the `Getpid` call.
+//! - `close_range`: the new child closes its parent's descriptors and
+//!   marks the rest close-on-exec.
+//! - `dup2` (`dup3` on aarch64): the new child's pipes onto 0, 1 and 2.
+//! - `rt_sigaction`: `SIGPIPE` back to its default before an exec.
+//! - `rt_sigprocmask`: the signal mask emptied before an exec.
+//! - `sched_setscheduler`: `SCHED_OTHER` back before an exec, under
+//!   `SCHED_BATCH`.
+//! - `setpgid`: an exec'd program leads its own process group.
+//! - `execve`: the `Execve` and `Execvp` calls (`execvp(3)` tries each
+//!   directory of `PATH`).
+//! - `exit_group`: the `Exit` call, exit at end of stdin, a failed exec.
+//! - `mmap`: the allocator, for a buffer of 128 KiB or more (the relay's
+//!   256 KiB chunk, a growing output queue).
+//! - `munmap`: the allocator, freeing such a buffer.
+//! - `mremap`: the allocator, growing such a buffer.
+//! - `brk`: the allocator, growing or trimming its heap (not seen in the
+//!   trace, where the heap inherited from the parent was large enough, but
+//!   any allocation may need it).
 #![deny(unsafe_code)]
 
 pub mod options;
@@ -56,9 +115,12 @@ mod event_loop;
     reason = "environment changes and prctl in the single-threaded loop"
 )]
 mod serve;
+mod syscalls;
 
 pub use event_loop::{Config, Loop, nofile};
 pub use options::Options;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub use syscalls::{STEADY_STATE_SYSCALLS, steady_state_syscall, steady_state_syscall_numbers};
 
 /// The version of this crate, reported by the `version` call.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -25,6 +25,18 @@ fn table(t: Table) -> &'static alcove_sys::table::Table {
     }
 }
 
+/// `mode` when it holds only permission, setuid, setgid and sticky bits:
+/// the kernel would silently drop any other, and answer `Ok` for a mode it
+/// did not set.
+fn mode(mode: u32) -> Result<u32, CallError> {
+    if mode & !0o7777 != 0 {
+        return Err(CallError::BadArg(format!(
+            "mode {mode:#o} has bits outside 0o7777 (permissions, setuid, setgid, sticky)"
+        )));
+    }
+    Ok(mode)
+}
+
 /// Performs `call` in this process.
 pub fn serve(call: Call) -> Result<Reply, CallError> {
     match call {
@@ -32,7 +44,7 @@ pub fn serve(call: Call) -> Result<Reply, CallError> {
         Call::Kill { pid, signal } => ok(alcove_sys::process::kill(pid, signal)),
         Call::Version => Ok(Reply::Bytes(ByteBuf::from(crate::VERSION))),
         Call::Chdir { path } => ok(fs::chdir(path.as_slice())),
-        Call::Chmod { path, mode } => ok(fs::chmod(path.as_slice(), mode)),
+        Call::Chmod { path, mode: m } => ok(fs::chmod(path.as_slice(), mode(m)?)),
         Call::Chown { path, uid, gid } => ok(fs::chown(path.as_slice(), uid, gid)),
         Call::Chroot { path } => ok(fs::chroot(path.as_slice())),
         // SAFETY: the loop is single-threaded.
@@ -57,7 +69,7 @@ pub fn serve(call: Call) -> Result<Reply, CallError> {
             })
             .map_err(errno),
         Call::Getuid => Ok(Reply::Int(cred::getuid().into())),
-        Call::Mkdir { path, mode } => ok(fs::mkdir(path.as_slice(), mode)),
+        Call::Mkdir { path, mode: m } => ok(fs::mkdir(path.as_slice(), mode(m)?)),
         Call::Mount {
             source,
             target,
@@ -71,7 +83,11 @@ pub fn serve(call: Call) -> Result<Reply, CallError> {
             flags,
             data.as_slice(),
         )),
-        Call::Open { path, flags, mode } => fs::open(path.as_slice(), flags, mode)
+        Call::Open {
+            path,
+            flags,
+            mode: m,
+        } => fs::open(path.as_slice(), flags, mode(m)?)
             .map(|fd| Reply::Int(fd.into()))
             .map_err(errno),
         Call::Prctl { option, args } => prctl(option, args),
@@ -166,4 +182,40 @@ fn prctl(option: i32, args: Vec<PrctlArg>) -> Result<Reply, CallError> {
         })
         .collect();
     Ok(Reply::Prctl { ret, args: back })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_past_0o7777_are_refused_before_any_syscall() {
+        let missing = || ByteBuf::from("/nonexistent/alcove-test");
+        for call in [
+            Call::Chmod {
+                path: missing(),
+                mode: 0o17_7777,
+            },
+            Call::Mkdir {
+                path: missing(),
+                mode: 0o4_0755,
+            },
+            Call::Open {
+                path: missing(),
+                flags: 0o100,
+                mode: 0o1_0644,
+            },
+        ] {
+            match serve(call) {
+                Err(CallError::BadArg(why)) => assert!(why.contains("0o7777"), "{why}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // In range, the syscall answers.
+        let call = Call::Chmod {
+            path: missing(),
+            mode: 0o7777,
+        };
+        assert!(matches!(serve(call), Err(CallError::Errno(_))));
+    }
 }

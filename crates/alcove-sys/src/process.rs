@@ -67,7 +67,8 @@ pub unsafe fn clone(
     if flags & SHARING != 0 || flags & 0xff != 0 {
         return Err(Errno::EINVAL);
     }
-    let flags = libc::c_int::try_from(flags).map_err(|_| Errno::EINVAL)?;
+    // clone(2) takes the flags as an int: bit 31 (`CLONE_IO`) is its sign.
+    let flags = u32::try_from(flags).map_err(|_| Errno::EINVAL)? as libc::c_int;
 
     extern "C" fn trampoline(arg: *mut libc::c_void) -> libc::c_int {
         // SAFETY: `arg` is the `&mut &mut dyn FnMut` passed below, alive in
@@ -104,6 +105,30 @@ fn cstrings(v: &[impl AsRef<[u8]>]) -> Result<Vec<CString>, Errno> {
         .collect()
 }
 
+/// `argv` as C strings: at least one (`argv[0]`, which Linux would
+/// otherwise make up), none with a NUL byte; `EINVAL` otherwise.
+fn argv_of(argv: &[impl AsRef<[u8]>]) -> Result<Vec<CString>, Errno> {
+    if argv.is_empty() {
+        return Err(Errno::EINVAL);
+    }
+    cstrings(argv)
+}
+
+/// `env` as C strings, each `NAME=value` with a name that is not empty and
+/// no NUL byte; `EINVAL` otherwise (a program could not read an entry
+/// without `=` by name).
+fn env_of(env: &[impl AsRef<[u8]>]) -> Result<Vec<CString>, Errno> {
+    if env.iter().any(|e| {
+        e.as_ref()
+            .iter()
+            .position(|&b| b == b'=')
+            .is_none_or(|i| i == 0)
+    }) {
+        return Err(Errno::EINVAL);
+    }
+    cstrings(env)
+}
+
 fn pointers(v: &[CString]) -> Vec<*const libc::c_char> {
     v.iter()
         .map(|s| s.as_ptr())
@@ -111,16 +136,17 @@ fn pointers(v: &[CString]) -> Vec<*const libc::c_char> {
         .collect()
 }
 
-/// `execve(2)`. Returns only on failure. An argument with a NUL byte inside
-/// is `EINVAL`.
+/// `execve(2)`. Returns only on failure. An argument with a NUL byte
+/// inside, an empty `argv` and an `env` entry that is not `NAME=value` are
+/// `EINVAL`, before any exec.
 ///
 /// # References
 /// - [`execve(2)`](https://man7.org/linux/man-pages/man2/execve.2.html)
 pub fn execve(path: &[u8], argv: &[impl AsRef<[u8]>], env: &[impl AsRef<[u8]>]) -> Errno {
     let run = || -> Result<std::convert::Infallible, Errno> {
         let path = CString::new(path).map_err(|_| Errno::EINVAL)?;
-        let argv = cstrings(argv)?;
-        let env = cstrings(env)?;
+        let argv = argv_of(argv)?;
+        let env = env_of(env)?;
         let (argv_p, env_p) = (pointers(&argv), pointers(&env));
         // SAFETY: NUL-terminated strings in NULL-terminated arrays, alive
         // across the call.
@@ -133,14 +159,14 @@ pub fn execve(path: &[u8], argv: &[impl AsRef<[u8]>], env: &[impl AsRef<[u8]>]) 
 }
 
 /// `execvp(3)`: like [`execve`] with the current environment, searching
-/// `PATH` for a `file` without a slash.
+/// `PATH` for a `file` without a slash. An empty `argv` is `EINVAL`.
 ///
 /// # References
 /// - [`execvp(3)`](https://man7.org/linux/man-pages/man3/execvp.3.html)
 pub fn execvp(file: &[u8], argv: &[impl AsRef<[u8]>]) -> Errno {
     let run = || -> Result<std::convert::Infallible, Errno> {
         let file = CString::new(file).map_err(|_| Errno::EINVAL)?;
-        let argv = cstrings(argv)?;
+        let argv = argv_of(argv)?;
         let argv_p = pointers(&argv);
         // SAFETY: NUL-terminated strings in a NULL-terminated array.
         unsafe { libc::execvp(file.as_ptr(), argv_p.as_ptr()) };
@@ -257,4 +283,27 @@ pub fn set_policy(policy: Policy) -> Result<(), Errno> {
         return Err(Errno::last());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_argv_and_env_are_refused_before_any_exec() {
+        let none: &[&str] = &[];
+        // Each returns (the exec was not tried: the test process lives on).
+        assert_eq!(execve(b"/bin/true", none, none), Errno::EINVAL);
+        assert_eq!(execvp(b"true", none), Errno::EINVAL);
+        assert_eq!(execve(b"/bin/true", &["tr\0ue"], none), Errno::EINVAL);
+        for env in ["NOEQUALS", "=value", "A=\0"] {
+            assert_eq!(
+                execve(b"/bin/true", &["true"], &[env]),
+                Errno::EINVAL,
+                "{env:?}"
+            );
+        }
+        assert!(argv_of(&["true"]).is_ok());
+        assert!(env_of(&["A=", "B=c=d"]).is_ok());
+    }
 }
