@@ -303,7 +303,10 @@ fn every_call_with_an_arbitrary_path_is_answered_once() {
         "executed at depth 2",
         "executed at depth 3",
     ] {
-        assert!(mix.iter().any(|(w, _)| w == what), "no call {what}: {mix:?}");
+        assert!(
+            mix.iter().any(|(w, _)| w == what),
+            "no call {what}: {mix:?}"
+        );
     }
     assert!(!unreadable.is_empty());
     let total = want.len() + unreadable.len();
