@@ -13,6 +13,7 @@
 //!   The frames (and errors) that come out are those a reference cutter
 //!   finds in the whole stream, whatever the chunking, and the buffer grows
 //!   only with the bytes fed, never with what a length prefix announces.
+#![allow(dead_code, reason = "each fuzz target uses only its own check")]
 
 use alcove_proto::{
     Call, CallError, Error, Event, FrameRef, Greeting, Header, HeaderRef, Kind, LEN_PREFIX,
@@ -267,7 +268,6 @@ pub fn reference(mut s: &[u8]) -> (Vec<Cut>, usize) {
 /// then `payload`; just the kind byte when `kind` or `path` cannot be
 /// written. For `fuzz_prop.rs`, whose bodies thus get past the header more
 /// often than random bytes do.
-#[allow(dead_code, reason = "the fuzz targets build no bodies")]
 pub fn body(kind: u8, id: u64, path: &[i32], payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let kind_ok = Kind::from_wire(u32::from(kind)).ok();
