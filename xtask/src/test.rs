@@ -1,6 +1,7 @@
 //! `cargo xtask test` (alias `cargo xtask ci`): the one gate, run by CI as
-//! root and by hand. Steps: deps, fmt, clippy, build, test, e2e, doc,
-//! bench (`--quick`, a smoke test of the harness), leaks. A failing step
+//! root and by hand. Steps: deps, fmt, clippy, build, test, e2e, fuzz (a
+//! million cases of the fuzz properties, and libFuzzer when it can run),
+//! doc, bench (`--quick`, a smoke test of the harness), leaks. A failing step
 //! does not stop the next ones (except that test and e2e need build), so
 //! one run shows every problem; the run fails if any step failed.
 
@@ -12,15 +13,18 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::shell::{run, run_with_timeout};
-use crate::{deps, leaks};
+use crate::{deps, fuzz, leaks};
 
 pub const USAGE: &str = "\
 cargo xtask test [--quick] [--no-deps] [--timeout SECS] [-- CARGO-TEST-ARGS...]
     deps, fmt, clippy, build, test, e2e (the busybox end-to-end suite, in a
-    chroot directory prepared at target/alcove-e2e/root), doc, then check
-    that the tests left no alcove process and no mount, cgroup or temporary
-    file named alcove-test*
-    --quick         skip fmt, clippy and doc
+    chroot directory prepared at target/alcove-e2e/root), fuzz (the fuzz
+    properties of alcove-proto, a million cases each, then 10 s of
+    `cargo fuzz run` per target if cargo-fuzz is installed: see
+    `cargo xtask fuzz --help`), doc, bench, then check that the tests left
+    no alcove process and no mount, cgroup or temporary file named
+    alcove-test*
+    --quick         skip fmt, clippy, fuzz, doc and bench
     --no-deps       skip installing busybox-static, iproute2, sudo, libcap2-bin
     --timeout SECS  kill the test or e2e step after SECS seconds (default 600)
     -- ARGS         passed to `cargo test --workspace --no-fail-fast`,
@@ -194,6 +198,9 @@ fn steps(opts: &Opts) -> Vec<Step> {
             after: Some("build"),
             ..step("e2e", None, Box::new(move || e2e(timeout)))
         },
+        // About 30 s of property tests in release mode, plus 10 s of
+        // libFuzzer per target when cargo-fuzz is installed.
+        step("fuzz", quick, Box::new(fuzz::step)),
         step(
             "doc",
             quick,
@@ -468,6 +475,7 @@ mod tests {
                 ("build", None),
                 ("test", None),
                 ("e2e", None),
+                ("fuzz", Some("--quick")),
                 ("doc", Some("--quick")),
                 ("bench", Some("--quick")),
                 ("leaks", None),
