@@ -70,7 +70,7 @@ impl RawPort {
             stdin,
             frames,
         };
-        assert_eq!(port.next().kind, Kind::Greeting);
+        assert_eq!(port.next_frame().kind, Kind::Greeting);
         port
     }
 
@@ -94,7 +94,7 @@ impl RawPort {
     }
 
     /// The next frame, within `limit`; `None` when none came.
-    pub fn next_within(&mut self, limit: Duration) -> Option<Frame> {
+    pub fn frame_within(&mut self, limit: Duration) -> Option<Frame> {
         match self.frames.recv_timeout(limit) {
             Ok(f) => Some(f),
             Err(RecvTimeoutError::Timeout) => None,
@@ -103,8 +103,8 @@ impl RawPort {
     }
 
     /// The next frame, within 30 s.
-    pub fn next(&mut self) -> Frame {
-        self.next_within(Duration::from_secs(30))
+    pub fn next_frame(&mut self) -> Frame {
+        self.frame_within(Duration::from_secs(30))
             .expect("a frame from the port within 30 s")
     }
 
@@ -112,7 +112,7 @@ impl RawPort {
     /// notices about children) that come before it.
     pub fn reply(&mut self, id: u64) -> Result<Reply, CallError> {
         loop {
-            let f = self.next();
+            let f = self.next_frame();
             if f.id == 0 && f.kind != Kind::Reply {
                 continue;
             }

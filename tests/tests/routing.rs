@@ -224,7 +224,7 @@ fn every_call_with_an_arbitrary_path_is_answered_once() {
     let deadline = start + LIMIT;
     while got.len() < want.len() || refused.len() < unreadable.len() {
         let left = deadline.saturating_duration_since(Instant::now());
-        let Some(frame) = port.next_within(left) else {
+        let Some(frame) = port.frame_within(left) else {
             let missing: Vec<_> = want.keys().filter(|id| !got.contains_key(id)).collect();
             panic!(
                 "within {LIMIT:?}: {} of {} calls answered, {} of {} unreadable frames \
