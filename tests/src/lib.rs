@@ -2,6 +2,8 @@
 //! that need root, and reading process state from `/proc`.
 #![forbid(unsafe_code)]
 
+pub mod raw;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

@@ -614,6 +614,14 @@ fn every_call_refuses_bad_arguments_and_the_process_serves_on() {
         );
         r.check("exit", &bad, &[], drv.exit(&bad, 0), &["no such process"]);
     }
+    for status in [256, -1, i32::MIN] {
+        r.at(
+            "exit",
+            p,
+            drv.exit(p, status),
+            &["bad argument", "not in 0..=255"],
+        );
+    }
     r.at("eof", &[], drv.eof(&[]), &["bad argument", "drop the Drv"]);
     r.check("eof", &[c, nobody], p, drv.eof(&[c, nobody]), &["ESRCH"]);
     r.at("stdin", p, drv.stdin(p, b"data"), &["has not exec'd"]);
@@ -721,7 +729,7 @@ fn raw_frames() -> usize {
     let cases: &[(&str, &[u8])] = &[
         ("an unknown call", &[200, 1]),
         ("Getopt with an Opt of 99", &[7, 99]),
-        ("Setopt with an Opt of 8", &[8, 8, 2]),
+        ("Setopt with an Opt of 9", &[8, 9, 2]),
         ("Sigaction with a SigHandler of 3", &[38, 2, 1, 3]),
         ("Setenv with a bool of 2", &[32, 1, b'A', 1, b'b', 2]),
         ("Constant with a Table of 7", &[43, 7, 1, b'A']),

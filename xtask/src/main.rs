@@ -6,6 +6,7 @@
 mod bench;
 mod deps;
 mod dist;
+mod fuzz;
 mod leaks;
 mod procfs;
 mod shell;
@@ -24,6 +25,9 @@ commands:
     leaks    check that no test left an alcove process, mount, cgroup or
              temporary file behind
     bench    measure alcove beside its floors (see `cargo xtask bench --help`)
+    fuzz     the frame decoder's and reassembler's fuzz properties: a
+             million property-test cases, then cargo fuzz if installed
+             (see `cargo xtask fuzz --help`)
     dist     build the port as a static binary: target/dist/alcove";
 
 fn main() -> ExitCode {
@@ -59,6 +63,7 @@ fn dispatch(args: &[String]) -> Result<(), String> {
         "leaks" => leaks::main(rest),
         "bench" => bench::main(rest),
         "dist" => dist::main(rest),
+        "fuzz" => fuzz::main(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}\n\n{}", test::USAGE);
             Ok(())

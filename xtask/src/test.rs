@@ -1,6 +1,8 @@
 //! `cargo xtask test` (alias `cargo xtask ci`): the one gate, run by CI as
 //! root and by hand. Steps: deps, fmt, clippy, build, test, e2e,
-//! reliability, doc, bench (`--quick`, a smoke test of the harness), leaks. A failing step
+//! reliability (faults, load and hostile input, figures shown), fuzz (a
+//! million cases of the fuzz properties, and libFuzzer when it can run),
+//! doc, bench (`--quick`, a smoke test of the harness), leaks. A failing step
 //! does not stop the next ones (except that test and e2e need build), so
 //! one run shows every problem; the run fails if any step failed.
 
@@ -12,16 +14,19 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::shell::{run, run_with_timeout};
-use crate::{deps, leaks};
+use crate::{deps, fuzz, leaks};
 
 pub const USAGE: &str = "\
 cargo xtask test [--quick] [--no-deps] [--timeout SECS] [-- CARGO-TEST-ARGS...]
     deps, fmt, clippy, build, test, e2e (the busybox end-to-end suite, in a
     chroot directory prepared at target/alcove-e2e/root), reliability (faults,
-    load and hostile input, with their FIGURE lines shown), doc, then check
-    that the tests left no alcove process and no mount, cgroup or temporary
-    file named alcove-test*
-    --quick         skip fmt, clippy and doc
+    load and hostile input, with their FIGURE lines shown), fuzz (the fuzz
+    properties of alcove-proto, a million cases each, then 10 s of
+    `cargo fuzz run` per target if cargo-fuzz is installed: see
+    `cargo xtask fuzz --help`), doc, bench, then check that the tests left
+    no alcove process and no mount, cgroup or temporary file named
+    alcove-test*
+    --quick         skip fmt, clippy, fuzz, doc and bench
     --no-deps       skip installing busybox-static, iproute2, sudo, libcap2-bin
     --timeout SECS  kill the test or e2e step after SECS seconds (default 600)
     -- ARGS         passed to `cargo test --workspace --no-fail-fast`,
@@ -199,6 +204,9 @@ fn steps(opts: &Opts) -> Vec<Step> {
             after: Some("build"),
             ..step("reliability", None, Box::new(move || reliability(timeout)))
         },
+        // About 30 s of property tests in release mode, plus 10 s of
+        // libFuzzer per target when cargo-fuzz is installed.
+        step("fuzz", quick, Box::new(fuzz::step)),
         step(
             "doc",
             quick,
@@ -244,9 +252,12 @@ fn e2e(timeout: Duration) -> Result<(), String> {
     run_with_timeout(&mut cmd, timeout)
 }
 
-/// The suites that print figures (`FIGURE ...` lines): the reliability
-/// suite (faults and load, feature `reliability`, one test at a time) and
-/// the hostile-input tests, with their output shown.
+/// The suites that print figures (`FIGURE ...` lines), with their output
+/// shown: the reliability suite (faults and load, feature `reliability`,
+/// one test at a time) and the hostile-input tests (bad frames, routing of
+/// arbitrary paths, bad arguments to every call, the loop under a seccomp
+/// allowlist of its steady-state system calls), which the test step ran
+/// already, silently.
 fn reliability(timeout: Duration) -> Result<(), String> {
     let mut cmd = cargo(&[
         "test",
@@ -258,6 +269,12 @@ fn reliability(timeout: Duration) -> Result<(), String> {
         "reliability",
         "--test",
         "wire",
+        "--test",
+        "routing",
+        "--test",
+        "badargs",
+        "--test",
+        "seccomp",
         "--",
         "--nocapture",
         "--test-threads=1",
@@ -496,6 +513,7 @@ mod tests {
                 ("test", None),
                 ("e2e", None),
                 ("reliability", None),
+                ("fuzz", Some("--quick")),
                 ("doc", Some("--quick")),
                 ("bench", Some("--quick")),
                 ("leaks", None),

@@ -520,7 +520,7 @@ impl Core {
                         }
                         self.pump(slot);
                     }
-                    Err(e) => self.emit(Kind::Notice, 0, &[], &Notice::BadFrame(e)),
+                    Err(e) => self.emit(Kind::Notice, h.id, &[], &Notice::BadFrame(e)),
                 }
             }
             Route::Refuse(pid, Refusal::BadPid) => {
@@ -565,6 +565,9 @@ impl Core {
             Call::Fork => self.spawn(None).map(Reply::Pid),
             Call::Clone { flags } => self.spawn(Some(flags)).map(Reply::Pid),
             Call::Execve { .. } | Call::Execvp { .. } => self.exec(id, call).map(|()| Reply::Ok),
+            Call::Exit { status } if !(0..=255).contains(&status) => Err(CallError::BadArg(
+                format!("exit status {status} is not in 0..=255 (the kernel keeps 8 bits)"),
+            )),
             Call::Exit { status } => {
                 self.reply(id, &[], Ok(Reply::Ok));
                 let _ = self.out.flush_all(fd::stdio(1));

@@ -102,6 +102,9 @@
 //! - `brk`: the allocator, growing or trimming its heap (not seen in the
 //!   trace, where the heap inherited from the parent was large enough, but
 //!   any allocation may need it).
+//! - `ppoll`: only after a protocol error from the
+//!   parent (an oversize length, a stream ending inside a frame), waiting
+//!   up to a second for room to say so before the process exits.
 #![deny(unsafe_code)]
 
 pub mod options;

@@ -65,6 +65,7 @@ steady_state! {
     munmap = SYS_munmap,
     mremap = SYS_mremap,
     brk = SYS_brk,
+    ppoll = SYS_ppoll,
 }
 
 /// The numbers of [`STEADY_STATE_SYSCALLS`] on this architecture, in the

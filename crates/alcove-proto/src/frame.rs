@@ -140,6 +140,12 @@ impl FrameRef<'_> {
 /// come out of [`next_frame`](Self::next_frame), borrowed from the internal
 /// buffer, which is reused and grows only to the largest frame seen.
 ///
+/// The buffer grows with the bytes that actually arrive, never with what a
+/// length prefix announces: a prefix claiming [`MAX_FRAME`] followed by a
+/// few bytes costs a few kilobytes, not 16 MiB. Its
+/// [`capacity`](Self::capacity) stays within twice the bytes buffered at
+/// any time plus a fixed slack (and the `min` a caller of `spare` asks for).
+///
 /// A frame that is too large or malformed comes out as an `Err` and is
 /// skipped; the frames after it are still cut correctly. An oversize frame
 /// is discarded as its bytes arrive, without buffering it.
@@ -202,11 +208,20 @@ impl Reassembler {
         }
     }
 
-    /// Free space at the end of the buffer, at least `min` bytes (or as
-    /// much as the frame being assembled still needs, if that is more), for
+    /// Bytes allocated for the buffer: what it may hold before it grows.
+    /// For tests of its bounds (see the type's documentation).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Free space at the end of the buffer, at least `min` bytes (or more
+    /// when the frame being assembled still needs more: as much as it needs,
+    /// but no more than is buffered already, so that the buffer at most
+    /// doubles per call and a length prefix alone cannot make it grow), for
     /// a read to fill. Follow with [`commit`](Self::commit).
     pub fn spare(&mut self, min: usize) -> &mut [u8] {
-        let want = min.max(self.needed()).max(1);
+        let grow = self.needed().min(self.buffered().max(INITIAL));
+        let want = min.max(grow).max(1);
         if self.buf.len() - self.end < want {
             // Move the partial frame to the front, then grow if needed.
             if self.start > 0 {
@@ -216,6 +231,8 @@ impl Reassembler {
             }
             if self.buf.len() - self.end < want {
                 let len = (self.end + want).max(INITIAL);
+                // Exact: the doubling is decided above, not left to `Vec`.
+                self.buf.reserve_exact(len - self.buf.len());
                 self.buf.resize(len, 0);
             }
         }
@@ -336,6 +353,39 @@ mod tests {
         assert!(rx.buf.len() <= 2 << 20, "buffer grew to {}", rx.buf.len());
         rx.feed(&frame(3));
         assert_eq!(rx.next_frame().unwrap().unwrap().header.id, 3);
+    }
+
+    /// A length prefix announcing `MAX_FRAME` with a few bytes behind it
+    /// used to make `spare` grow the buffer to the announced 16 MiB at once.
+    #[test]
+    fn a_length_prefix_alone_does_not_grow_the_buffer() {
+        let mut rx = Reassembler::new();
+        rx.feed(&(MAX_FRAME as u32).to_le_bytes());
+        rx.feed(&[1, 0, 0]);
+        assert!(rx.next_frame().is_none());
+        let spare = rx.spare(16 << 10).len();
+        assert!(spare >= 16 << 10);
+        assert!(rx.capacity() <= 32 << 10, "capacity {}", rx.capacity());
+
+        // A whole frame of that size still comes out, the buffer doubling
+        // on the way, read by read.
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, Kind::Stdout, 0, &[], &vec![7; MAX_PAYLOAD]).unwrap();
+        let mut rx = Reassembler::new();
+        let mut fed = 0;
+        let mut reads = 0;
+        while fed < wire.len() {
+            let spare = rx.spare(16 << 10);
+            let n = spare.len().min(wire.len() - fed);
+            spare[..n].copy_from_slice(&wire[fed..fed + n]);
+            rx.commit(n);
+            fed += n;
+            reads += 1;
+            assert!(rx.capacity() <= 2 * fed + 2 * INITIAL + (16 << 10));
+        }
+        assert!(reads < 40, "{reads} reads for one large frame");
+        let frame = rx.next_frame().unwrap().unwrap();
+        assert_eq!(frame.payload.len(), MAX_PAYLOAD);
     }
 
     #[test]
