@@ -105,7 +105,8 @@ pub enum Error {
         path: Path,
     },
     /// [`Drv::stdin`](crate::Drv::stdin) stopped part way: the first
-    /// `sent` of `len` bytes went to the program, in order, and none of
+    /// `sent` of `len` bytes were handed to the tree for the program, in
+    /// order (all but the last window of them are in its pipe), and none of
     /// the rest.
     #[error("stdin {path}: {sent} of {len} bytes sent, the rest not: {reason}")]
     Stdin {

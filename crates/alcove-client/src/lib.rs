@@ -32,7 +32,13 @@
 //! - **Calls** carry an id; each waits for its own reply, up to the
 //!   driver's timeout ([`Options::timeout`], or per call with
 //!   [`Drv::with_timeout`]). A reply that comes after its call gave up is
-//!   dropped. Errors name the call, the path and the errno.
+//!   dropped (and counted: [`Drv::unmatched`]). Errors name the call,
+//!   the path and the errno. A call to a process that ends before it
+//!   answers, or to one below it, fails as soon as the end is reported
+//!   ([`Error::Exited`]), not at its timeout.
+//! - **Pipelining.** [`Drv::submit`] sends a call and returns a
+//!   [`Ticket`]; [`Drv::wait`] collects its reply. The tree serves calls
+//!   while more are sent; at most [`MAX_IN_FLIGHT`] wait at once.
 //! - **Threads.** A `Drv` is `Send + Sync`. There is no background thread:
 //!   a thread that waits (for a reply, output, an event, room to send
 //!   stdin) reads the port's stdout itself when no other thread does, and
@@ -41,10 +47,17 @@
 //!   with [`Drv::stdout`], [`Drv::stderr`], [`Drv::event`] or, in the
 //!   order it came, [`Drv::recv`]. It is flow-controlled: a program gets to
 //!   write about 1 MiB ahead of what is read, then waits, so neither the
-//!   tree nor the client fills up. Once a process has ended and all it
-//!   sent was read, the client forgets it.
+//!   tree nor the client fills up. [`Drv::setcpid`] with
+//!   [`Cpid::Flowcontrol`] (alcove's flow control) pauses a program's
+//!   output, lets a number of bytes through, or lifts the limit again. Once
+//!   a process has ended and all it sent was read, the client forgets it.
 //! - **Stdin** is sent in order; at most 1 MiB is in flight to a program
-//!   before it is taken into its pipe.
+//!   before it is taken into its pipe. A program that does not read holds
+//!   the sender back; at the timeout, or if the program exits, the error
+//!   says how many bytes went out ([`Error::Stdin`]).
+//! - **Bad input.** The port takes a stream it cannot cut into frames (an
+//!   impossible length, an end inside a frame) as a protocol error: it acts
+//!   on nothing more, says so, and exits with its tree.
 //! - **The end.** Dropping the last `Drv` closes the port's stdin: every
 //!   loop process exits and exec'd programs get `SIGTERM`; the drop returns
 //!   once the port has exited.
