@@ -7,7 +7,9 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Duration;
 
-use alcove_proto::{Call, CallError, Kind, Pid, Reassembler, Reply, encode_message};
+use alcove_proto::{
+    Call, CallError, Kind, Notice, Pid, Reassembler, Reply, encode_frame, encode_message,
+};
 
 /// A frame from the port, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,11 +88,66 @@ impl RawPort {
         stdin.flush().expect("flushing to the port");
     }
 
+    /// Writes bytes to the port's stdin, which the port may have closed
+    /// already (after a protocol error): the error is the caller's.
+    pub fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(bytes)?;
+        stdin.flush()
+    }
+
     /// Writes one call.
     pub fn call(&mut self, id: u64, path: &[Pid], call: &Call) {
         let mut v = Vec::new();
         encode_message(&mut v, Kind::Call, id, path, call).expect("encoding a call");
         self.send(&v);
+    }
+
+    /// Writes a `Call` frame with `payload` as it is (the typed API could
+    /// not make it) and returns the reply to it.
+    pub fn call_raw(&mut self, id: u64, path: &[Pid], payload: &[u8]) -> Result<Reply, CallError> {
+        let mut v = Vec::new();
+        encode_frame(&mut v, Kind::Call, id, path, payload).expect("framing a payload");
+        self.send(&v);
+        self.reply(id)
+    }
+
+    /// The next frame, which must be a notice: its id, path and notice.
+    pub fn notice(&mut self) -> (u64, Vec<Pid>, Notice) {
+        let f = self.next_frame();
+        assert_eq!(f.kind, Kind::Notice, "{f:?}");
+        let notice = postcard::from_bytes(&f.payload).expect("a notice payload");
+        (f.id, f.path, notice)
+    }
+
+    /// The port and the process at `path` still answer `getpid`.
+    pub fn healthy(&mut self, path: &[Pid]) {
+        assert!(matches!(
+            self.ask(900, &[], &Call::Getpid),
+            Ok(Reply::Pid(_))
+        ));
+        let pid = *path.last().expect("a child's path");
+        assert_eq!(self.ask(901, path, &Call::Getpid), Ok(Reply::Pid(pid)));
+    }
+
+    /// Ends the port's input, and nothing else.
+    pub fn close_input(&mut self) {
+        drop(self.stdin.take());
+    }
+
+    /// Every frame until the port closes its stdout (within 30 s), then
+    /// the port's exit code.
+    pub fn end(&mut self) -> (Vec<Frame>, Option<i32>) {
+        let mut frames = Vec::new();
+        loop {
+            match self.frames.recv_timeout(Duration::from_secs(30)) {
+                Ok(f) => frames.push(f),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(e) => panic!("the port did not close its stdout within 30 s: {e}"),
+            }
+        }
+        let status = self.child.wait().expect("waiting for the port");
+        (frames, status.code())
     }
 
     /// The next frame, within `limit`; `None` when none came.

@@ -10,11 +10,9 @@
 //! environment of the test process are never touched), which die with the
 //! `Drv`; files are made in a [`TempDir`].
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-
 use alcove_client::{Drv, Error, Opt, Path, Pid, PrctlArg, Rlimit, SigHandler};
-use alcove_proto::{Call, CallError, Kind, Reassembler, Reply, encode_frame, encode_message};
+use alcove_proto::{Call, CallError, Reply};
+use alcove_tests::raw::RawPort;
 use alcove_tests::{HostnameGuard, TempDir, drv, host_name, require_root};
 
 const O_RDONLY: i32 = 0;
@@ -637,94 +635,12 @@ fn every_call_refuses_bad_arguments_and_the_process_serves_on() {
     );
 }
 
-/// A port driven over its pipes, for payloads the typed API cannot make.
-struct RawPort {
-    child: std::process::Child,
-    stdin: std::process::ChildStdin,
-    stdout: std::process::ChildStdout,
-    rx: Reassembler,
-}
-
-impl RawPort {
-    fn start() -> RawPort {
-        let bin = alcove_client::find_port().expect("the alcove binary");
-        let mut child = Command::new(bin)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting alcove");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut port = RawPort {
-            child,
-            stdin,
-            stdout,
-            rx: Reassembler::new(),
-        };
-        let (kind, _, _) = port.next();
-        assert_eq!(kind, Kind::Greeting);
-        port
-    }
-
-    /// The next frame from the port: kind, id, payload.
-    fn next(&mut self) -> (Kind, u64, Vec<u8>) {
-        loop {
-            if let Some(f) = self.rx.next_frame() {
-                let f = f.expect("the port writes well-formed frames");
-                return (f.header.kind, f.header.id, f.payload.to_vec());
-            }
-            let n = self
-                .stdout
-                .read(self.rx.spare(4096))
-                .expect("reading the port");
-            assert_ne!(n, 0, "the port closed its stdout");
-            self.rx.commit(n);
-        }
-    }
-
-    /// Sends `payload` as the payload of a `Call` frame to `path`, and
-    /// returns the reply to it (events and notices are skipped).
-    fn call_raw(&mut self, id: u64, path: &[Pid], payload: &[u8]) -> Result<Reply, CallError> {
-        let mut frame = Vec::new();
-        encode_frame(&mut frame, Kind::Call, id, path, payload).unwrap();
-        self.stdin.write_all(&frame).unwrap();
-        loop {
-            let (kind, got, payload) = self.next();
-            if kind == Kind::Reply && got == id {
-                return postcard::from_bytes(&payload).expect("a reply payload");
-            }
-        }
-    }
-
-    fn call(&mut self, id: u64, path: &[Pid], call: &Call) -> Result<Reply, CallError> {
-        let mut frame = Vec::new();
-        encode_message(&mut frame, Kind::Call, id, path, call).unwrap();
-        self.stdin.write_all(&frame).unwrap();
-        loop {
-            let (kind, got, payload) = self.next();
-            if kind == Kind::Reply && got == id {
-                return postcard::from_bytes(&payload).expect("a reply payload");
-            }
-        }
-    }
-}
-
-impl Drop for RawPort {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Payloads of `Call` frames that the `Drv` cannot produce, each with an
 /// out-of-range field, to the port and to a child: each is answered
 /// `Malformed`, and both serve on. Returns how many were sent.
 fn raw_frames() -> usize {
     let mut port = RawPort::start();
-    let child = match port.call(1, &[], &Call::Fork) {
-        Ok(Reply::Pid(pid)) => pid,
-        other => panic!("fork: {other:?}"),
-    };
+    let child = port.fork(1, &[]);
     // Variant numbers from PROTOCOL.md section 7.
     let cases: &[(&str, &[u8])] = &[
         ("an unknown call", &[200, 1]),
@@ -759,7 +675,7 @@ fn raw_frames() -> usize {
                 other => panic!("{what} to {path:?}: {other:?}"),
             }
             id += 1;
-            match port.call(id, &path, &Call::Getpid) {
+            match port.ask(id, &path, &Call::Getpid) {
                 Ok(Reply::Pid(_)) => {}
                 other => panic!("getpid after {what} to {path:?}: {other:?}"),
             }

@@ -4,140 +4,12 @@
 //! protocol error: the port says so, acts on nothing more, and the tree
 //! goes down cleanly.
 
-use std::io::{Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use alcove_proto::{
-    Call, CallError, Error, Kind, MAX_FRAME, Notice, Pid, Reassembler, Reply, encode_frame,
-    encode_message,
+    Call, CallError, Error, Kind, MAX_FRAME, Notice, Pid, Reply, encode_frame, encode_message,
 };
-
-/// A frame as the test sees it: header and payload, owned.
-#[derive(Debug)]
-struct Frame {
-    kind: Kind,
-    id: u64,
-    path: Vec<Pid>,
-    payload: Vec<u8>,
-}
-
-struct Port {
-    child: Child,
-    /// `None` once closed: the end of the port's input.
-    stdin: Option<ChildStdin>,
-    frames: Receiver<Frame>,
-}
-
-impl Port {
-    fn start() -> Port {
-        let bin = alcove_client::find_port().expect("the alcove binary");
-        let mut child = Command::new(bin)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting alcove");
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let (tx, frames) = channel();
-        std::thread::spawn(move || {
-            let mut rx = Reassembler::new();
-            loop {
-                while let Some(f) = rx.next_frame() {
-                    let f = f.expect("the port writes well-formed frames");
-                    let frame = Frame {
-                        kind: f.header.kind,
-                        id: f.header.id,
-                        path: f.header.pids().collect(),
-                        payload: f.payload.to_vec(),
-                    };
-                    if tx.send(frame).is_err() {
-                        return;
-                    }
-                }
-                match stdout.read(rx.spare(4096)) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => rx.commit(n),
-                }
-            }
-        });
-        let mut port = Port {
-            child,
-            stdin: Some(stdin),
-            frames,
-        };
-        assert_eq!(port.next().kind, Kind::Greeting);
-        port
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("the port's stdin is open");
-        stdin.write_all(bytes).unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// Ends the port's input.
-    fn close(&mut self) {
-        self.stdin = None;
-    }
-
-    fn call(&mut self, id: u64, path: &[Pid], call: &Call) {
-        let mut v = Vec::new();
-        encode_message(&mut v, Kind::Call, id, path, call).unwrap();
-        self.send(&v);
-    }
-
-    fn next(&mut self) -> Frame {
-        self.frames
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a frame from the port within 30 s")
-    }
-
-    fn reply(&mut self, id: u64) -> Result<Reply, CallError> {
-        let f = self.next();
-        assert_eq!((f.kind, f.id), (Kind::Reply, id), "{f:?}");
-        postcard::from_bytes(&f.payload).unwrap()
-    }
-
-    fn notice(&mut self) -> (u64, Vec<Pid>, Notice) {
-        let f = self.next();
-        assert_eq!(f.kind, Kind::Notice, "{f:?}");
-        (f.id, f.path, postcard::from_bytes(&f.payload).unwrap())
-    }
-
-    /// The tree still serves calls, at the port and at `path`.
-    fn healthy(&mut self, path: &[Pid]) {
-        self.call(900, &[], &Call::Getpid);
-        assert!(matches!(self.reply(900), Ok(Reply::Pid(_))));
-        self.call(901, path, &Call::Getpid);
-        assert_eq!(self.reply(901), Ok(Reply::Pid(*path.last().unwrap())));
-    }
-}
-
-impl Port {
-    /// Reads frames until the port closes its stdout and returns them, then
-    /// the port's exit code.
-    fn end(&mut self) -> (Vec<Frame>, Option<i32>) {
-        let mut frames = Vec::new();
-        loop {
-            match self.frames.recv_timeout(Duration::from_secs(30)) {
-                Ok(f) => frames.push(f),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(e) => panic!("the port did not close its stdout within 30 s: {e}"),
-            }
-        }
-        let status = self.child.wait().expect("waiting for the port");
-        (frames, status.code())
-    }
-}
-
-impl Drop for Port {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use alcove_tests::raw::{Frame, RawPort};
 
 /// A `Mkdir` call frame to the port, for a directory that must not appear.
 fn mkdir_frame(id: u64, dir: &std::path::Path) -> Vec<u8> {
@@ -160,17 +32,13 @@ fn last_bad_frame(frames: &[Frame]) -> Error {
     }
 }
 
-fn fork(port: &mut Port) -> Pid {
-    port.call(1, &[], &Call::Fork);
-    match port.reply(1) {
-        Ok(Reply::Pid(p)) => p,
-        other => panic!("{other:?}"),
-    }
+fn fork(port: &mut RawPort) -> Pid {
+    port.fork(1, &[])
 }
 
 #[test]
 fn empty_and_unknown_frames_get_notices_and_the_stream_goes_on() {
-    let mut port = Port::start();
+    let mut port = RawPort::start();
     let c = fork(&mut port);
 
     port.send(&0u32.to_le_bytes());
@@ -192,14 +60,14 @@ fn empty_and_unknown_frames_get_notices_and_the_stream_goes_on() {
 
 #[test]
 fn malformed_calls_are_answered_at_the_port_and_below_it() {
-    let mut port = Port::start();
+    let mut port = RawPort::start();
     let c = fork(&mut port);
     for path in [vec![], vec![c]] {
         for payload in [&[200u8][..], &[2, 0xff], &[]] {
             let mut v = Vec::new();
             encode_frame(&mut v, Kind::Call, 40, &path, payload).unwrap();
             port.send(&v);
-            let f = port.next();
+            let f = port.next_frame();
             assert_eq!((f.kind, f.id, &f.path), (Kind::Reply, 40, &path), "{f:?}");
             let r: Result<Reply, CallError> = postcard::from_bytes(&f.payload).unwrap();
             assert!(
@@ -213,7 +81,7 @@ fn malformed_calls_are_answered_at_the_port_and_below_it() {
 
 #[test]
 fn stdin_and_credit_for_loop_processes_are_refused() {
-    let mut port = Port::start();
+    let mut port = RawPort::start();
     let c = fork(&mut port);
     for path in [vec![], vec![c]] {
         let mut v = Vec::new();
@@ -231,7 +99,7 @@ fn stdin_and_credit_for_loop_processes_are_refused() {
 
 #[test]
 fn bad_pids_name_the_call_they_refuse() {
-    let mut port = Port::start();
+    let mut port = RawPort::start();
     let c = fork(&mut port);
     port.call(77, &[c, Pid::from_raw(1)], &Call::Getpid);
     assert_eq!(
@@ -249,14 +117,14 @@ fn bad_pids_name_the_call_they_refuse() {
 #[test]
 fn a_call_then_the_end_of_stdin_is_answered_then_the_port_exits() {
     for _ in 0..50 {
-        let mut port = Port::start();
+        let mut port = RawPort::start();
         let c = fork(&mut port);
         let mut frames = Vec::new();
         encode_message(&mut frames, Kind::Call, 5, &[], &Call::Getpid).unwrap();
         encode_message(&mut frames, Kind::Call, 6, &[c], &Call::Getpid).unwrap();
         port.send(&frames);
         // Closing our end of its stdin: the port sees the end of file.
-        port.close();
+        port.close_input();
         let (frames, code) = port.end();
         let ids: Vec<u64> = frames
             .iter()
@@ -295,7 +163,7 @@ impl Rng {
 /// is answered or dropped, and the tree keeps serving.
 #[test]
 fn random_frames_leave_the_tree_healthy() {
-    let mut port = Port::start();
+    let mut port = RawPort::start();
     let c = fork(&mut port);
     port.call(2, &[c], &Call::Fork);
     let k = match port.reply(2) {
@@ -348,7 +216,7 @@ fn random_frames_leave_the_tree_healthy() {
         port.call(900 + round, &[c, k], &Call::Getpid);
         // Skip what the bad frames brought back, up to the answer.
         loop {
-            let f = port.next();
+            let f = port.next_frame();
             if f.kind == Kind::Reply && f.id == 900 + round {
                 let r: Result<Reply, CallError> = postcard::from_bytes(&f.payload).unwrap();
                 assert_eq!(r, Ok(Reply::Pid(k)), "round {round}");
@@ -363,7 +231,7 @@ fn an_oversize_length_is_a_protocol_error_and_the_tree_goes_down() {
     alcove_tests::become_subreaper();
     let tmp = alcove_tests::TempDir::new("oversize");
     let dir = tmp.path().join("made-after-the-bad-frame");
-    let mut port = Port::start();
+    let mut port = RawPort::start();
     let c = fork(&mut port);
     port.call(2, &[], &Call::Fork);
     let e = match port.reply(2) {
@@ -376,7 +244,7 @@ fn an_oversize_length_is_a_protocol_error_and_the_tree_goes_down() {
     };
     port.call(3, &[e], &exec);
     loop {
-        let f = port.next();
+        let f = port.next_frame();
         if (f.kind, f.id) == (Kind::Reply, 3) {
             break;
         }
@@ -410,9 +278,9 @@ fn a_stream_that_ends_inside_a_frame_runs_nothing_of_it() {
     let whole = mkdir_frame(5, &dir);
     // Every cut: inside the length prefix, the header, the payload.
     for cut in 1..whole.len() {
-        let mut port = Port::start();
+        let mut port = RawPort::start();
         port.send(&whole[..cut]);
-        port.close();
+        port.close_input();
         let (frames, code) = port.end();
         assert_eq!(
             last_bad_frame(&frames),
@@ -423,10 +291,10 @@ fn a_stream_that_ends_inside_a_frame_runs_nothing_of_it() {
         assert!(!dir.exists(), "cut at {cut}: {} was made", dir.display());
     }
     // The whole frame, then the end: run, answered, and a clean exit.
-    let mut port = Port::start();
+    let mut port = RawPort::start();
     port.send(&whole);
     assert_eq!(port.reply(5), Ok(Reply::Ok));
-    port.close();
+    port.close_input();
     let (frames, code) = port.end();
     assert!(frames.is_empty(), "{frames:?}");
     assert_eq!(code, Some(0));
@@ -450,11 +318,11 @@ fn garbage_is_a_protocol_error_and_nothing_runs() {
     random[3] |= 0x80;
     let http = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec();
     for garbage in [http, random] {
-        let mut port = Port::start();
+        let mut port = RawPort::start();
         let mut bytes = garbage.clone();
         bytes.extend_from_slice(&mkdir_frame(6, &dir));
         // The port may close its stdin before all of it is written.
-        let _ = port.stdin.as_mut().unwrap().write_all(&bytes);
+        let _ = port.try_send(&bytes);
         let (frames, code) = port.end();
         assert!(
             matches!(last_bad_frame(&frames), Error::Oversize { .. }),
