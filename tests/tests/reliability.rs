@@ -420,7 +420,7 @@ fn a_flood_the_client_does_not_read_is_held_back_and_then_arrives_whole() {
     }
     // seq is blocked writing, not done.
     assert_eq!(proc_stat(b.as_raw()).map(|s| s.0), Some('S'));
-    const BOUND_KIB: u64 = 8 << 10;
+    const BOUND_KIB: u64 = 6 << 10;
     for (p, pid) in peak.iter().zip(loops) {
         assert!(*p < BOUND_KIB, "loop process {pid} reached {p} KiB");
     }
