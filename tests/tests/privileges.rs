@@ -45,12 +45,12 @@ const README_CAPS: &[&str] = &[
     "cap_setuid",
     "cap_setgid",
 ];
-/// What the calls of the seed's chrootex need (setrlimit, chroot, setgid,
+/// What the calls of the seed's chrootex need (setrlimit, chroot, setgroups, setgid,
 /// setuid, execvp): found by removing capabilities one at a time from all
 /// of them until none could go.
 const CHROOTEX_CAPS: &[&str] = &["cap_setgid", "cap_setuid", "cap_sys_chroot"];
 /// What the calls of the seed's nsex need (cgroup mkdir and writes,
-/// clone with new namespaces, sethostname, chroot, setgid, setuid).
+/// clone with new namespaces, sethostname, chroot, setgroups, setgid, setuid).
 const NSEX_CAPS: &[&str] = &[
     "cap_dac_override",
     "cap_setgid",
@@ -974,7 +974,8 @@ fn chrootex_needs_cap_setgid_setuid_sys_chroot_and_cap_kill_to_end_its_sandbox()
 
     // Without any one of them, it does not.
     for (cap, call) in [
-        ("cap_setgid", "setgid"),
+        // setgroups, before setgid, is the first call that needs it.
+        ("cap_setgid", "setgroups"),
         ("cap_setuid", "setuid"),
         ("cap_sys_chroot", "chroot"),
     ] {
@@ -1036,7 +1037,7 @@ fn nsex_needs_cap_dac_override_setgid_setuid_sys_admin_sys_chroot() {
 
     for (cap, call) in [
         ("cap_dac_override", "mkdir"),
-        ("cap_setgid", "setgid"),
+        ("cap_setgid", "setgroups"),
         ("cap_setuid", "setuid"),
         ("cap_sys_admin", "clone"),
         ("cap_sys_chroot", "chroot"),

@@ -205,11 +205,12 @@ fn chrootex_sandbox(drv: &Drv, busybox: &str, id: u32, args: &[&str]) -> Result<
     Ok(child)
 }
 
-/// The end of both examples' sandboxes: chroot into `dir`, drop to `id`,
-/// exec `argv`.
+/// The end of both examples' sandboxes: chroot into `dir`, drop the
+/// supplementary groups, drop to `id`, exec `argv`.
 fn chroot_drop_exec(drv: &Drv, child: Pid, dir: &str, id: u32, argv: &[String]) -> Result<()> {
     drv.chroot(&[child], dir).map_err(err("chroot"))?;
     drv.chdir(&[child], "/").map_err(err("chdir"))?;
+    drv.setgroups(&[child], &[]).map_err(err("setgroups"))?;
     drv.setgid(&[child], id).map_err(err("setgid"))?;
     drv.setuid(&[child], id).map_err(err("setuid"))?;
     drv.execvp(&[child], &argv[0], argv)
