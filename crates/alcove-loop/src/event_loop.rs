@@ -856,6 +856,7 @@ impl Core {
                 "exec in the port itself is not supported: fork a child and exec there".into(),
             ));
         }
+        serve::check_exec(&call)?;
         // Everything we wrote before goes out first; then the marker that
         // tells our parent where our frames end.
         let stdout = fd::stdio(1);

@@ -38,6 +38,38 @@ fn mode(mode: u32) -> Result<u32, CallError> {
 }
 
 /// Performs `call` in this process.
+/// The arguments of an `Execve` or `Execvp`, checked before the loop
+/// commits to the exec: a NUL byte in the path, the file, an argument or an
+/// environment entry, an empty argv (Linux would make up an empty
+/// `argv[0]`), an environment entry with no `NAME=`. The message says which.
+pub fn check_exec(call: &Call) -> Result<(), CallError> {
+    let (what, file, argv, env) = match call {
+        Call::Execve { path, argv, env } => ("path", path, argv, env.as_slice()),
+        Call::Execvp { file, argv } => ("file", file, argv, &[][..]),
+        _ => return Ok(()),
+    };
+    let bad = |why: String| Err(CallError::BadArg(why));
+    // An empty path is the kernel's to refuse (ENOENT).
+    if file.as_slice().contains(&0) {
+        return bad(format!("the {what} holds a NUL byte"));
+    }
+    if argv.is_empty() {
+        return bad("argv is empty: it needs at least argv[0]".into());
+    }
+    if let Some(i) = argv.iter().position(|a| a.as_slice().contains(&0)) {
+        return bad(format!("argv[{i}] holds a NUL byte"));
+    }
+    for (i, e) in env.iter().map(ByteBuf::as_slice).enumerate() {
+        if e.contains(&0) {
+            return bad(format!("env[{i}] holds a NUL byte"));
+        }
+        if e.iter().position(|&b| b == b'=').is_none_or(|at| at == 0) {
+            return bad(format!("env[{i}] is not NAME=value"));
+        }
+    }
+    Ok(())
+}
+
 pub fn serve(call: Call) -> Result<Reply, CallError> {
     match call {
         Call::Getpid => Ok(Reply::Pid(Pid::from_raw(alcove_sys::process::getpid()))),
@@ -187,6 +219,46 @@ fn prctl(option: i32, args: Vec<PrctlArg>) -> Result<Reply, CallError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exec_arguments_are_checked_and_named() {
+        let b = |s: &str| ByteBuf::from(s.as_bytes().to_vec());
+        let execve = |path: &str, argv: &[&str], env: &[&str]| Call::Execve {
+            path: b(path),
+            argv: argv.iter().map(|a| b(a)).collect(),
+            env: env.iter().map(|e| b(e)).collect(),
+        };
+        let refused = |call: Call, want: &str| match check_exec(&call) {
+            Err(CallError::BadArg(why)) => assert!(why.contains(want), "{why}"),
+            other => panic!("{call:?}: {other:?}"),
+        };
+        assert_eq!(
+            check_exec(&execve("/bin/true", &["true"], &["A=b"])),
+            Ok(())
+        );
+        assert_eq!(check_exec(&execve("/bin/true", &["true"], &["A="])), Ok(()));
+        assert_eq!(check_exec(&execve("", &["x"], &[])), Ok(()));
+        refused(execve("/bin/t\0rue", &["x"], &[]), "path holds a NUL");
+        refused(execve("/bin/true", &[], &[]), "argv is empty");
+        refused(
+            execve("/bin/true", &["a", "b\0"], &[]),
+            "argv[1] holds a NUL",
+        );
+        refused(
+            execve("/bin/true", &["a"], &["A=b", "C"]),
+            "env[1] is not NAME=value",
+        );
+        refused(
+            execve("/bin/true", &["a"], &["=b"]),
+            "env[0] is not NAME=value",
+        );
+        refused(execve("/bin/true", &["a"], &["A=\0"]), "env[0] holds a NUL");
+        let execvp = Call::Execvp {
+            file: b("true"),
+            argv: vec![],
+        };
+        refused(execvp, "argv is empty");
+    }
 
     #[test]
     fn modes_past_0o7777_are_refused_before_any_syscall() {
