@@ -104,9 +104,17 @@ fn killing_a_process_mid_path_fails_every_call_in_flight_below_it() {
                 assert_eq!(Some(&p), path.last());
                 answered += 1;
             }
-            Err(Error::Exited { exited, event, .. }) => {
+            Err(e @ Error::Exited { .. }) => {
+                let Error::Exited { exited, event, .. } = &e else {
+                    unreachable!()
+                };
                 assert_eq!(exited.pids(), &[a, b]);
-                assert_eq!(event, Event::TermSig { signum: SIGKILL });
+                assert_eq!(*event, Event::TermSig { signum: SIGKILL });
+                let text = e.to_string();
+                assert!(
+                    text.contains(&format!("the process at [{a}, {b}] was killed by SIGKILL")),
+                    "{text}"
+                );
                 failed += 1;
             }
             other => panic!("a call to {path:?}: {other:?}"),

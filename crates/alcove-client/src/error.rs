@@ -65,7 +65,10 @@ pub enum Error {
         timeout: Duration,
     },
     /// The process (or one on the way to it) ended before it answered.
-    #[error("{call} {path}: the process at {exited} ended ({event:?}) before answering")]
+    #[error(
+        "{call} {path}: the process at {exited} {} before answering",
+        how_it_ended(event)
+    )]
     Exited {
         /// The call.
         call: &'static str,
@@ -165,3 +168,48 @@ impl Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How a process ended, for people: `exited with status 3`, `was killed
+/// by SIGKILL`.
+fn how_it_ended(event: &Event) -> String {
+    match *event {
+        Event::ExitStatus { status } => format!("exited with status {status}"),
+        Event::TermSig { signum } => match alcove_sys::tables::signal_name(signum) {
+            Some(name) => format!("was killed by {name}"),
+            None => format!("was killed by signal {signum}"),
+        },
+        Event::Signal { signum } => format!("ended (signal {signum})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ended_process_is_named_with_how_it_ended() {
+        let exited = |event| Error::Exited {
+            call: "getpid",
+            path: Path::from(vec![
+                Pid::from_raw(10),
+                Pid::from_raw(11),
+                Pid::from_raw(12),
+            ]),
+            exited: Path::from(vec![Pid::from_raw(10), Pid::from_raw(11)]),
+            event,
+        };
+        assert_eq!(
+            exited(Event::TermSig { signum: 9 }).to_string(),
+            "getpid [10, 11, 12]: the process at [10, 11] was killed by SIGKILL before answering"
+        );
+        assert_eq!(
+            exited(Event::ExitStatus { status: 3 }).to_string(),
+            "getpid [10, 11, 12]: the process at [10, 11] exited with status 3 before answering"
+        );
+        assert!(
+            exited(Event::TermSig { signum: 77 })
+                .to_string()
+                .contains("was killed by signal 77")
+        );
+    }
+}
