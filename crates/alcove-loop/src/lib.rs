@@ -18,7 +18,14 @@
 //!   water mark, past which children are not read; an exec'd child's
 //!   stdout and stderr are relayed only as far as the client's credit goes;
 //!   stdin for an exec'd child is acknowledged so that the client never has
-//!   more than a window of it in flight.
+//!   more than a window of it in flight. Within the credit, a per-child
+//!   budget (alcove's flow control, `setcpid`) pauses or meters a program's
+//!   output.
+//! - **A stream it cannot cut is the end.** A length prefix above
+//!   `MAX_FRAME`, or the end of input inside a frame, is a protocol error:
+//!   the process says so and shuts down (status 2) without acting on
+//!   anything from that point; its tree follows as at the end of input. A
+//!   bad frame with a sound length is refused alone, and the stream goes on.
 //! - **No allocation per relayed message.** A frame moving one hop has its
 //!   header rewritten in a buffer on the stack and goes out with its
 //!   payload in one `writev`; buffers are reused.
