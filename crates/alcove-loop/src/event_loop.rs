@@ -193,6 +193,9 @@ struct Core {
     opts: Options,
     childlimit: u32,
     pid: i32,
+    /// Our parent's pid when we started (0 for the init of a PID namespace,
+    /// whose parent is outside it).
+    ppid: i32,
     out: OutQueue,
     ctl: Option<OwnedFd>,
     wake_r: OwnedFd,
@@ -266,6 +269,7 @@ impl Loop {
             opts: config.opts,
             childlimit: config.childlimit,
             pid: alcove_sys::process::getpid(),
+            ppid: alcove_sys::process::getppid(),
             out: OutQueue::default(),
             ctl: config.ctl,
             wake_r,
@@ -888,6 +892,16 @@ impl Core {
         // The program leads a process group of its own: at shutdown its
         // parent signals the group, which reaches the program's children.
         let _ = alcove_sys::process::setpgid_self();
+        // Our parent sends the program `signaloneof` when it shuts down; if
+        // it is killed before it can (SIGKILL), the kernel sends it. Our
+        // parent may have died already: then the tree is going, and so do
+        // we.
+        if self.opts.signaloneof > 0 {
+            let _ = alcove_sys::process::set_parent_death_signal(self.opts.signaloneof);
+            if alcove_sys::process::getppid() != self.ppid {
+                alcove_sys::exit_now(0);
+            }
+        }
         let errno = match &call {
             Call::Execve { path, argv, env } => {
                 alcove_sys::process::execve(path.as_slice(), argv, env)

@@ -112,6 +112,10 @@
 //! - `ppoll`: only after a protocol error from the
 //!   parent (an oversize length, a stream ending inside a frame), waiting
 //!   up to a second for room to say so before the process exits.
+//! - `prctl`: `PR_SET_PDEATHSIG` before an exec, so that the program gets
+//!   `signaloneof` even if this process is killed before it can send it.
+//! - `getppid`: before an exec, whether our parent is still there (the
+//!   death signal is only sent for a parent that dies after it is set).
 #![deny(unsafe_code)]
 
 pub mod options;

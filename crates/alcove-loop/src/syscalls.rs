@@ -66,6 +66,8 @@ steady_state! {
     mremap = SYS_mremap,
     brk = SYS_brk,
     ppoll = SYS_ppoll,
+    prctl = SYS_prctl,
+    getppid = SYS_getppid,
 }
 
 /// The numbers of [`STEADY_STATE_SYSCALLS`] on this architecture, in the

@@ -182,6 +182,22 @@ pub fn kill(pid: i32, signal: i32) -> Result<(), Errno> {
     crate::raw::kill(pid, signal)
 }
 
+/// `prctl(PR_SET_PDEATHSIG)`: `signal` (0: none) is sent to this process
+/// when its parent ends, however it ends. Kept across `execve`, except of
+/// a set-user-ID, set-group-ID or file-capability program; not inherited by
+/// children.
+///
+/// # References
+/// - [`PR_SET_PDEATHSIG`](https://man7.org/linux/man-pages/man2/PR_SET_PDEATHSIG.2const.html)
+pub fn set_parent_death_signal(signal: i32) -> Result<(), Errno> {
+    crate::raw::set_parent_death_signal(signal)
+}
+
+/// `getppid(2)`.
+pub fn getppid() -> i32 {
+    rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get())
+}
+
 /// `setpgid(0, 0)`: makes this process the leader of a process group of
 /// its own, so that it and the children it will have can be signalled
 /// together.

@@ -62,6 +62,14 @@ pub(crate) fn kill(pid: i32, signal: i32) -> Result<(), Errno> {
     check(unsafe { libc::kill(pid, signal) }).map(drop)
 }
 
+/// `prctl(PR_SET_PDEATHSIG, signal)`: by raw number, as real-time signals
+/// are allowed too (rustix's `Signal` names only the classic ones).
+pub(crate) fn set_parent_death_signal(signal: i32) -> Result<(), Errno> {
+    let signal = libc::c_ulong::try_from(signal).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: PR_SET_PDEATHSIG takes a plain integer.
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, signal, 0, 0, 0) }).map(drop)
+}
+
 /// `_exit(2)`: ends the process at once, without running destructors,
 /// atexit handlers or flushing stdio.
 pub fn exit_now(status: i32) -> ! {
