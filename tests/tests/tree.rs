@@ -367,9 +367,45 @@ fn a_late_reply_to_a_timed_out_call_is_dropped() {
     );
     drv.kill(&[], c.as_raw(), SIGCONT).unwrap();
     // The stopped child now answers the getpid (late, dropped), then this.
+    assert_eq!(drv.unmatched(), 0);
     assert_eq!(drv.pid(&[c]).unwrap(), Vec::<Pid>::new());
+    assert_eq!(drv.unmatched(), 1, "the late reply, counted");
     assert_eq!(drv.version(&[c]).unwrap(), env!("CARGO_PKG_VERSION"));
     assert_eq!(drv.getpid(&[c]).unwrap(), c);
+    assert_eq!(drv.unmatched(), 1);
+}
+
+/// Pipelined calls: sent one after the other without waiting, answered
+/// each with its own reply, in any order of waiting; a ticket dropped
+/// unwaited abandons its call, whose reply is then counted as unmatched.
+#[test]
+fn submitted_calls_are_answered_each_by_its_own_reply() {
+    use alcove_client::{Call, Reply};
+    let drv = drv();
+    let c = drv.fork(&[]).unwrap();
+    let tickets: Vec<_> = (0..200)
+        .map(|i| {
+            let path: &[Pid] = if i % 2 == 0 { &[] } else { &[c] };
+            drv.submit(path, &Call::Getpid).unwrap()
+        })
+        .collect();
+    // Waited for in reverse order.
+    for t in tickets.into_iter().rev() {
+        let want = t.path().last().copied();
+        match drv.wait(t).unwrap() {
+            Reply::Pid(p) if want.is_some() => assert_eq!(Some(p), want),
+            Reply::Pid(p) => assert_eq!(p.as_raw() as u32, drv.port_pid()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(drv.tracked(), 0);
+    drv.kill(&[], c.as_raw(), SIGSTOP).unwrap();
+    let abandoned = drv.submit(&[c], &Call::Getpid).unwrap();
+    assert_eq!(abandoned.call(), "getpid");
+    drop(abandoned);
+    drv.kill(&[], c.as_raw(), SIGCONT).unwrap();
+    assert_eq!(drv.getpid(&[c]).unwrap(), c);
+    assert_eq!(drv.unmatched(), 1);
 }
 
 #[test]
