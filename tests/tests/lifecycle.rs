@@ -85,7 +85,9 @@ fn pid_namespace_inits_end_with_the_tree() {
     let plain = drv.clone(&[], CLONE_NEWPID).unwrap();
     drv.execvp(&[plain], "sleep", &["sleep", "1000"]).unwrap();
     let handler = drv.clone(&[], CLONE_NEWPID).unwrap();
-    let script = "trap 'exit 3' TERM; echo ready; while :; do sleep 1; done";
+    // The shell runs its trap once the sleep of the moment ends: well
+    // within the grace its parent gives it (2 s) before its SIGKILL.
+    let script = "trap 'exit 3' TERM; echo ready; while :; do sleep 0.1; done";
     drv.execvp(&[handler], "/bin/sh", &["sh", "-c", script])
         .unwrap();
     // Once it said ready, its trap is set.

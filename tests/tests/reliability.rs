@@ -19,6 +19,7 @@ use alcove_tests::{Gone, become_subreaper, drv, proc_stat, proc_status, raw, wai
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
 const SIGSTOP: i32 = 19;
+const CLONE_NEWPID: u64 = 0x2000_0000;
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
@@ -748,8 +749,24 @@ fn the_programs_of_a_killed_loop_process_get_its_signaloneof() {
     for p in [s, k] {
         drv.execvp(&[a, p], "sleep", &["sleep", "600"]).unwrap();
     }
+    // The init of a PID namespace (it would ignore SIGTERM without a
+    // handler), when we may make one.
+    let init = rustix::process::geteuid().is_root().then(|| {
+        drv.setopt(&[a], Opt::Signaloneof, SIGTERM.into()).unwrap();
+        let i = drv.clone(&[a], CLONE_NEWPID).unwrap();
+        drv.execvp(&[a, i], "sleep", &["sleep", "600"]).unwrap();
+        i
+    });
+    if init.is_none() {
+        println!(
+            "SKIP the_programs_of_a_killed_loop_process_get_its_signaloneof \
+             (PID namespace part): needs root"
+        );
+    }
     signal(a, SIGKILL);
-    let gone = wait_gone(&raw(&[s, k]), Duration::from_secs(10))
+    let mut programs = raw(&[s, k]);
+    programs.extend(init.map(|i| i.as_raw()));
+    let gone = wait_gone(&programs, Duration::from_secs(10))
         .unwrap_or_else(|alive| panic!("programs outlived their parent: {alive:?}"));
     assert_eq!(
         gone[&s.as_raw()],
@@ -761,9 +778,19 @@ fn the_programs_of_a_killed_loop_process_get_its_signaloneof() {
         Gone::Killed(SIGKILL),
         "forked after setopt"
     );
+    if let Some(i) = init {
+        assert_eq!(
+            gone[&i.as_raw()],
+            Gone::Killed(SIGKILL),
+            "a PID namespace's init"
+        );
+    }
     assert_eq!(
         drv.event(&[a], alcove_tests::TIMEOUT).unwrap(),
         Some(Event::TermSig { signum: SIGKILL })
     );
-    println!("FIGURE orphans: the 2 programs of a SIGKILLed loop process got SIGTERM and SIGKILL");
+    println!(
+        "FIGURE orphans: the programs of a SIGKILLed loop process got SIGTERM, SIGKILL as \
+         their signaloneof, and SIGKILL as a PID namespace's init"
+    );
 }

@@ -46,6 +46,9 @@ const SIGPIPE: i32 = 13;
 const SIGCONT: i32 = 18;
 const SIGKILL: i32 = 9;
 const CLONE_NEWPID: u64 = 0x2000_0000;
+/// How long a loop process that shuts down waits for the PID-namespace
+/// inits it sent `signaloneof` (they handle it) to end their own way.
+const INIT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -575,7 +578,7 @@ impl Core {
             Call::Exit { status } => {
                 self.reply(id, &[], Ok(Reply::Ok));
                 let _ = self.out.flush_all(fd::stdio(1));
-                self.signal_execd_children();
+                self.end_execd_children();
                 alcove_sys::exit_now(status)
             }
             Call::Getopt { opt } => Ok(Reply::Int(self.opts.get(opt, self.childlimit))),
@@ -893,11 +896,19 @@ impl Core {
         // parent signals the group, which reaches the program's children.
         let _ = alcove_sys::process::setpgid_self();
         // Our parent sends the program `signaloneof` when it shuts down; if
-        // it is killed before it can (SIGKILL), the kernel sends it. Our
+        // it is killed before it can (SIGKILL), the kernel sends it. The
+        // init of a PID namespace would ignore it without a handler: it
+        // gets SIGKILL (a parent that shuts down normally sends it
+        // `signaloneof` first and waits a moment, see `shutdown`). Our
         // parent may have died already: then the tree is going, and so do
         // we.
         if self.opts.signaloneof > 0 {
-            let _ = alcove_sys::process::set_parent_death_signal(self.opts.signaloneof);
+            let sig = if self.pid == 1 {
+                SIGKILL
+            } else {
+                self.opts.signaloneof
+            };
+            let _ = alcove_sys::process::set_parent_death_signal(sig);
             if alcove_sys::process::getppid() != self.ppid {
                 alcove_sys::exit_now(0);
             }
@@ -1564,9 +1575,12 @@ impl Core {
 
     // ---- the end -----------------------------------------------------------------
 
-    fn signal_execd_children(&self) {
+    /// Sends `signaloneof` to the exec'd children; returns the PID-namespace
+    /// inits among them that got it (they handle it) rather than SIGKILL.
+    fn signal_execd_children(&self) -> Vec<i32> {
+        let mut inits = Vec::new();
         if self.opts.signaloneof <= 0 {
-            return;
+            return inits;
         }
         for c in self.slots.iter().flatten() {
             if c.raw && c.exit.is_none() {
@@ -1582,7 +1596,32 @@ impl Core {
                 if group || own {
                     let _ = alcove_sys::process::kill(pid, SIGCONT);
                 }
+                if c.pidns && sig != SIGKILL {
+                    inits.push(pid);
+                }
             }
+        }
+        inits
+    }
+
+    /// Signals the exec'd children, then gives the PID-namespace inits
+    /// among them that handle the signal up to [`INIT_GRACE`] to end
+    /// their own way: our exit sends them SIGKILL, their parent-death
+    /// signal.
+    fn end_execd_children(&self) {
+        let mut inits = self.signal_execd_children();
+        let deadline = std::time::Instant::now() + INIT_GRACE;
+        loop {
+            // Not reaped: whoever reaps us reaps them, and sees how they ended.
+            inits.retain(|&pid| !alcove_sys::process::has_ended(pid));
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if inits.is_empty() || left.is_zero() {
+                return;
+            }
+            // SIGCHLD writes a byte to the self-pipe.
+            let _ = fd::wait_readable(&self.wake_r, Some(left));
+            let mut buf = [0u8; 64];
+            while matches!(rustix::io::read(&self.wake_r, &mut buf[..]), Ok(n) if n > 0) {}
         }
     }
 
@@ -1609,7 +1648,7 @@ impl Core {
     /// children see their stdin close and do the same.
     fn shutdown(&mut self, status: i32) -> ! {
         self.log(format_args!("shutting down"));
-        self.signal_execd_children();
+        self.end_execd_children();
         alcove_sys::exit_now(status)
     }
 }

@@ -109,11 +109,17 @@
 //! - `brk`: the allocator, growing or trimming its heap (not seen in the
 //!   trace, where the heap inherited from the parent was large enough, but
 //!   any allocation may need it).
-//! - `ppoll`: only after a protocol error from the
+//! - `ppoll`: only on the way out: after a protocol error from the
 //!   parent (an oversize length, a stream ending inside a frame), waiting
-//!   up to a second for room to say so before the process exits.
+//!   up to a second for room to say so; at shutdown, waiting on the signal
+//!   self-pipe for PID-namespace inits to end (see `waitid`).
+//! - `waitid`: at shutdown, whether a PID-namespace init that handles
+//!   `signaloneof` has ended, without reaping it, during the grace of up to
+//!   2 s it gets before our exit sends it SIGKILL (its parent-death
+//!   signal).
 //! - `prctl`: `PR_SET_PDEATHSIG` before an exec, so that the program gets
-//!   `signaloneof` even if this process is killed before it can send it.
+//!   `signaloneof` (SIGKILL for the init of a PID namespace) even if this
+//!   process is killed before it can send it.
 //! - `getppid`: before an exec, whether our parent is still there (the
 //!   death signal is only sent for a parent that dies after it is set).
 #![deny(unsafe_code)]

@@ -66,6 +66,7 @@ steady_state! {
     mremap = SYS_mremap,
     brk = SYS_brk,
     ppoll = SYS_ppoll,
+    waitid = SYS_waitid,
     prctl = SYS_prctl,
     getppid = SYS_getppid,
 }

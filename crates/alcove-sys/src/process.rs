@@ -235,6 +235,24 @@ pub fn reap_any() -> Result<Option<(i32, Exit)>, Errno> {
     }
 }
 
+/// Whether the child `pid` has ended, without reaping it
+/// (`waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT)`): its status stays
+/// for whoever reaps it. A process that is not our child counts as ended.
+pub fn has_ended(pid: i32) -> bool {
+    let Some(p) = rustix::process::Pid::from_raw(pid) else {
+        return true;
+    };
+    let options = rustix::process::WaitIdOptions::EXITED
+        | rustix::process::WaitIdOptions::NOHANG
+        | rustix::process::WaitIdOptions::NOWAIT;
+    // NOHANG and nothing ended: Ok(None), or Some with no pid, by kernel.
+    match rustix::process::waitid(rustix::process::WaitId::Pid(p), options) {
+        Ok(Some(status)) => status.exited() || status.killed() || status.dumped(),
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
 fn exit_of(status: WaitStatus) -> Exit {
     match (status.exit_status(), status.terminating_signal()) {
         (Some(code), _) => Exit::Status(code),
