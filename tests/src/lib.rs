@@ -2,6 +2,7 @@
 //! that need root, and reading process state from `/proc`.
 #![forbid(unsafe_code)]
 
+pub mod bpf;
 pub mod raw;
 
 use std::collections::HashMap;
@@ -474,5 +475,31 @@ impl Drop for HostnameGuard {
         {
             eprintln!("restoring the host name: {e}");
         }
+    }
+}
+
+/// A deterministic xorshift generator: the same sequence on every run.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// Up to `max` random bytes.
+    pub fn bytes(&mut self, max: u64) -> Vec<u8> {
+        let n = self.below(max + 1) as usize;
+        (0..n).map(|_| self.next() as u8).collect()
     }
 }

@@ -14,9 +14,8 @@ use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, Instant};
 
-use alcove_client::{
-    Drv, Errno, Error, Event, Field, Opt, Options, Pid, PrctlArg, Rlimit, SigHandler,
-};
+use alcove_client::{Drv, Errno, Error, Event, Opt, Options, Pid, PrctlArg, Rlimit, SigHandler};
+use alcove_tests::bpf::sock_fprog;
 use alcove_tests::{
     HostnameGuard, TempDir, drv, fds_of, host_name, in_sigmask, mounts_of, ns_of, os_path,
     proc_status, require_root, start,
@@ -669,29 +668,10 @@ fn rlimit_infinity_round_trips_as_none() {
 const NR_GETCWD: u32 = 79;
 #[cfg(target_arch = "aarch64")]
 const NR_GETCWD: u32 = 17;
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xc000_003e;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xc000_00b7;
-
-/// A classic BPF instruction, as `struct sock_filter` lays it out.
-fn bpf(code: u16, jt: u8, jf: u8, k: u32) -> [u8; 8] {
-    let mut i = [0u8; 8];
-    i[..2].copy_from_slice(&code.to_ne_bytes());
-    i[2] = jt;
-    i[3] = jf;
-    i[4..].copy_from_slice(&k.to_ne_bytes());
-    i
-}
-
 /// A seccomp filter that fails `nr` with `EPERM` and allows everything
 /// else (on any other architecture, everything).
 fn deny_one(nr: u32) -> Vec<u8> {
-    const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-    const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
-    const RET_ERRNO: u32 = 0x0005_0000;
-    const RET_ALLOW: u32 = 0x7fff_0000;
+    use alcove_tests::bpf::{AUDIT_ARCH, JEQ_K, LD_W_ABS, RET_ALLOW, RET_ERRNO, RET_K, bpf};
     const EPERM: u32 = 1;
     // struct seccomp_data: int nr; __u32 arch; ...
     [
@@ -703,15 +683,6 @@ fn deny_one(nr: u32) -> Vec<u8> {
         bpf(RET_K, 0, 0, RET_ALLOW),
     ]
     .concat()
-}
-
-/// `struct sock_fprog`: the number of instructions, padding to the
-/// pointer's alignment, and a pointer to them.
-fn sock_fprog(filter: Vec<u8>) -> PrctlArg {
-    let len = (filter.len() / 8) as u16;
-    let mut head = len.to_ne_bytes().to_vec();
-    head.resize(std::mem::size_of::<usize>(), 0);
-    PrctlArg::Struct(vec![Field::Bytes(head.into()), Field::Ptr(filter.into())])
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use alcove_client::{Call, Cpid, Drv, Error, Event, Opt, Options, Pid, Reply};
-use alcove_tests::{Gone, become_subreaper, drv, proc_stat, proc_status, raw, wait_gone};
+use alcove_tests::{Gone, Rng, become_subreaper, drv, proc_stat, proc_status, raw, wait_gone};
 
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
@@ -663,13 +663,10 @@ fn random_kills_under_random_calls_lose_no_call_and_leak_nothing() {
                 .map(|t| {
                     let (drv, loops) = (&drv, &loops);
                     s.spawn(move || {
-                        let mut rng = (round * 7 + t + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                        let mut rng = Rng((round * 7 + t + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
                         let mut seen = [0usize; 3];
                         for _ in 0..100 {
-                            rng ^= rng << 13;
-                            rng ^= rng >> 7;
-                            rng ^= rng << 17;
-                            let path = &loops[(rng % loops.len() as u64) as usize];
+                            let path = &loops[rng.below(loops.len() as u64) as usize];
                             match drv.getpid(path) {
                                 Ok(p) => {
                                     assert_eq!(Some(&p), path.last());
@@ -688,13 +685,10 @@ fn random_kills_under_random_calls_lose_no_call_and_leak_nothing() {
                 })
                 .collect();
             // Meanwhile: three kills, anywhere in the tree.
-            let mut rng = (round + 1).wrapping_mul(0x2545_f491_4f6c_dd1d);
+            let mut rng = Rng((round + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
             for _ in 0..3 {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                std::thread::sleep(Duration::from_micros(rng % 3000));
-                let victim = &paths[(rng % paths.len() as u64) as usize];
+                std::thread::sleep(Duration::from_micros(rng.below(3000)));
+                let victim = &paths[rng.below(paths.len() as u64) as usize];
                 let _ = rustix::process::kill_process(
                     rustix::process::Pid::from_raw(victim.last().unwrap().as_raw()).unwrap(),
                     rustix::process::Signal::KILL,

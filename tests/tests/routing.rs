@@ -14,6 +14,7 @@ use alcove_proto::{
     ByteBuf, Call, CallError, Error, Header, Kind, MAX_PATH, Notice, Path, Pid, Reply,
     encode_message,
 };
+use alcove_tests::Rng;
 use alcove_tests::raw::{Frame, RawPort};
 use alcove_tests::{Gone, become_subreaper, wait_gone};
 
@@ -75,22 +76,6 @@ fn expected(tree: &Node, port: Pid, id: u64, path: &[Pid]) -> (Kind, u64, Vec<Pi
         path.to_vec(),
         postcard::to_allocvec(&r).unwrap(),
     )
-}
-
-/// A deterministic xorshift generator: the same paths on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// An arbitrary path: mostly down real children, with pids that name no

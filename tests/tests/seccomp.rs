@@ -14,7 +14,8 @@
 
 use std::time::Duration;
 
-use alcove_client::{Drv, Error, Event, Field, Pid, PrctlArg};
+use alcove_client::{Drv, Error, Event, Pid, PrctlArg};
+use alcove_tests::bpf::sock_fprog;
 use alcove_tests::{TempDir, drv, proc_status, require_busybox, require_root};
 
 const PR_SET_SECCOMP: i32 = 22;
@@ -23,11 +24,6 @@ const SECCOMP_MODE_FILTER: u64 = 2;
 const SIGSYS: i32 = 31;
 const SIGTERM: i32 = 15;
 const O_RDONLY: i32 = 0;
-
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xc000_003e;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xc000_00b7;
 
 /// What the test's own calls need beyond the steady state: the served
 /// `getcwd` and `open`, and the start-up of the static busybox exec'd
@@ -69,25 +65,11 @@ const EPOLL_WAIT: &str = "epoll_wait";
 #[cfg(target_arch = "aarch64")]
 const EPOLL_WAIT: &str = "epoll_pwait";
 
-/// A classic BPF instruction, as `struct sock_filter` lays it out.
-fn bpf(code: u16, jt: u8, jf: u8, k: u32) -> [u8; 8] {
-    let mut i = [0u8; 8];
-    i[..2].copy_from_slice(&code.to_ne_bytes());
-    i[2] = jt;
-    i[3] = jf;
-    i[4..].copy_from_slice(&k.to_ne_bytes());
-    i
-}
-
 /// A seccomp filter that allows exactly the syscalls `nrs` of this
 /// architecture and kills the process for anything else, including any
 /// syscall of another architecture's ABI.
 fn allow_only(nrs: &[libc::c_long]) -> Vec<u8> {
-    const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-    const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
-    const RET_KILL_PROCESS: u32 = 0x8000_0000;
-    const RET_ALLOW: u32 = 0x7fff_0000;
+    use alcove_tests::bpf::{AUDIT_ARCH, JEQ_K, LD_W_ABS, RET_ALLOW, RET_K, RET_KILL_PROCESS, bpf};
     let n = nrs.len();
     assert!(n < 255, "one jump must reach past every comparison");
     // struct seccomp_data: int nr; __u32 arch; ...
@@ -105,15 +87,6 @@ fn allow_only(nrs: &[libc::c_long]) -> Vec<u8> {
     prog.push(bpf(RET_K, 0, 0, RET_KILL_PROCESS));
     prog.push(bpf(RET_K, 0, 0, RET_ALLOW));
     prog.concat()
-}
-
-/// `struct sock_fprog`: the number of instructions, padding to the
-/// pointer's alignment, and a pointer to them.
-fn sock_fprog(filter: Vec<u8>) -> PrctlArg {
-    let len = u16::try_from(filter.len() / 8).expect("a short filter");
-    let mut head = len.to_ne_bytes().to_vec();
-    head.resize(std::mem::size_of::<usize>(), 0);
-    PrctlArg::Struct(vec![Field::Bytes(head.into()), Field::Ptr(filter.into())])
 }
 
 /// The allowlist: the loop's steady state, then [`EXTRA`], without the

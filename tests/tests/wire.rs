@@ -9,6 +9,7 @@ use std::time::Duration;
 use alcove_proto::{
     Call, CallError, Error, Kind, MAX_FRAME, Notice, Pid, Reply, encode_frame, encode_message,
 };
+use alcove_tests::Rng;
 use alcove_tests::raw::{Frame, RawPort};
 
 /// A `Mkdir` call frame to the port, for a directory that must not appear.
@@ -133,27 +134,6 @@ fn a_call_then_the_end_of_stdin_is_answered_then_the_port_exits() {
             .collect();
         assert!(ids.contains(&5), "the port's reply came: {ids:?}");
         assert_eq!(code, Some(0), "the port exited on its own");
-    }
-}
-
-/// A deterministic xorshift generator: the same frames on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn bytes(&mut self, max: u64) -> Vec<u8> {
-        let n = self.below(max + 1) as usize;
-        (0..n).map(|_| self.next() as u8).collect()
     }
 }
 
