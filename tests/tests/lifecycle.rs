@@ -125,3 +125,47 @@ fn an_execd_programs_own_children_end_with_the_tree() {
         .unwrap_or_else(|alive| panic!("still alive: {alive:?}"));
     assert_eq!(gone[&grandchild], Gone::Killed(SIGTERM));
 }
+
+/// A port that does not exit when its stdin closes (stopped here; stuck in
+/// a blocking call alike) does not hang the drop of its `Drv`: after the
+/// shutdown timeout it is killed, and its tree ends with it.
+#[test]
+fn the_drop_of_a_drv_whose_port_is_stuck_kills_it_after_the_shutdown_timeout() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    become_subreaper();
+    let limit = Duration::from_millis(500);
+    let drv = alcove_tests::start(alcove_client::Options::default().shutdown_timeout(limit));
+    let (loops, execd) = build_tree(&drv).unwrap();
+    let port = drv.port_pid() as i32;
+    let stop = rustix::process::Signal::STOP;
+    rustix::process::kill_process(rustix::process::Pid::from_raw(port).unwrap(), stop).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let started = std::time::Instant::now();
+    std::thread::spawn(move || {
+        drop(drv);
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the drop returned");
+    let took = started.elapsed();
+    assert!(
+        took >= limit,
+        "the drop waited for the port first: {took:?}"
+    );
+    // The Drv reaped its port.
+    assert_eq!(alcove_tests::proc_stat(port), None);
+    // Its children ended with it: loop processes at the end of their
+    // input, programs by their parent's signal or their death signal.
+    let gone = wait_gone(
+        &[loops.clone(), execd.clone()].concat(),
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|alive| panic!("still alive: {alive:?}"));
+    for pid in &execd {
+        assert!(
+            matches!(gone[pid], Gone::Killed(SIGTERM) | Gone::Vanished),
+            "exec'd process {pid}: {:?}",
+            gone[pid]
+        );
+    }
+}

@@ -59,6 +59,7 @@ struct Inner {
     greeting: Greeting,
     port_pid: u32,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    shutdown_timeout: Duration,
 }
 
 impl Drop for Inner {
@@ -67,7 +68,11 @@ impl Drop for Inner {
         // its stdin close, signals its exec'd children and exits. Reading
         // the port's stdout to its end waits for the port.
         drop(self.writer.lock().unwrap_or_else(|e| e.into_inner()).take());
-        self.shared.drain();
+        if !self.shared.drain(self.shutdown_timeout) {
+            // A port that would not go: its threads (stderr) would wait
+            // for it too. They are left to end with it.
+            return;
+        }
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
         for t in threads {
             let _ = t.join();
@@ -194,6 +199,7 @@ impl Drv {
                 greeting,
                 port_pid,
                 threads: Mutex::new(threads),
+                shutdown_timeout: opts.shutdown_timeout,
             }),
             timeout: opts.timeout,
         })

@@ -60,7 +60,9 @@
 //!   on nothing more, says so, and exits with its tree.
 //! - **The end.** Dropping the last `Drv` closes the port's stdin: every
 //!   loop process exits and exec'd programs get `SIGTERM`; the drop returns
-//!   once the port has exited.
+//!   once the port has exited. A port that does not exit (stopped, or stuck
+//!   in a call that blocks in the kernel) is killed after
+//!   [`Options::shutdown_timeout`]: the drop never hangs.
 #![forbid(unsafe_code)]
 
 mod calls;

@@ -35,7 +35,11 @@ pub struct Options {
     pub(crate) termsig: bool,
     pub(crate) verbose: u32,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) shutdown_timeout: Duration,
 }
+
+/// Default of [`Options::shutdown_timeout`].
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for Options {
     fn default() -> Self {
@@ -51,6 +55,7 @@ impl Default for Options {
             termsig: true,
             verbose: 0,
             timeout: None,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -130,6 +135,17 @@ impl Options {
     /// Debug output of the loop processes on stderr. Default 0.
     pub fn verbose(mut self, level: u32) -> Self {
         self.verbose = level;
+        self
+    }
+
+    /// How long dropping the last [`Drv`](crate::Drv) waits for the port to
+    /// exit once its stdin is closed (it ends its tree first). A port that
+    /// is still there then (stopped, or stuck in a call that blocks in the
+    /// kernel) is sent SIGKILL, and waited for as long again; if it cannot
+    /// be killed (started through `sudo`), the drop returns without it.
+    /// Default: 10 s.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 

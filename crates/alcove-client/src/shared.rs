@@ -10,7 +10,7 @@
 use std::io::Read;
 use std::process::{Child, ChildStdout};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use alcove_proto::{Greeting, Kind, Notice, Path, Reassembler};
 
@@ -176,13 +176,29 @@ impl Shared {
     }
 
     /// Reads the port's stdout to its end, and waits for the port: what a
-    /// dropped driver does once it closed the port's stdin.
-    pub(crate) fn drain(&self) {
+    /// dropped driver does once it closed the port's stdin. A port still
+    /// there after `limit` is sent SIGKILL, and waited for as long again.
+    /// Returns whether the port is gone.
+    pub(crate) fn drain(&self, limit: Duration) -> bool {
+        let mut deadline = Instant::now() + limit;
+        let mut killed = false;
         loop {
             if self.lock().gone.is_some() {
-                return;
+                return true;
             }
-            self.read_once(None);
+            if Instant::now() >= deadline {
+                if killed {
+                    return false;
+                }
+                killed = true;
+                deadline = Instant::now() + limit;
+                let mut r = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(child) = r.child.as_mut() {
+                    // Not ours to kill (sudo's, say): then we give up.
+                    let _ = child.kill();
+                }
+            }
+            self.read_once(Some(deadline));
         }
     }
 }
