@@ -365,9 +365,9 @@ fn a_late_reply_to_a_timed_out_call_is_dropped() {
             .starts_with(&format!("getpid [{c}]: no reply within")),
         "{err}"
     );
+    assert_eq!(drv.unmatched(), 0, "the stopped child has not answered");
     drv.kill(&[], c.as_raw(), SIGCONT).unwrap();
     // The stopped child now answers the getpid (late, dropped), then this.
-    assert_eq!(drv.unmatched(), 0);
     assert_eq!(drv.pid(&[c]).unwrap(), Vec::<Pid>::new());
     assert_eq!(drv.unmatched(), 1, "the late reply, counted");
     assert_eq!(drv.version(&[c]).unwrap(), env!("CARGO_PKG_VERSION"));
