@@ -372,6 +372,14 @@ fn every_call_refuses_bad_arguments_and_the_process_serves_on() {
         drv.sigaction(p, SIGPIPE, SigHandler::Dfl),
         &["bad argument", "SIGPIPE"],
     );
+    for handler in [SigHandler::Dfl, SigHandler::Ign, SigHandler::Trap] {
+        r.at(
+            "sigaction",
+            p,
+            drv.sigaction(p, alcove_loop::PARENT_GONE, handler),
+            &["bad argument", "parent is gone"],
+        );
+    }
     for pid in [999_999_999, -999_999_999, i32::MIN] {
         r.at("kill", p, drv.kill(p, pid, 0), &["ESRCH"]);
     }

@@ -788,3 +788,50 @@ fn the_programs_of_a_killed_loop_process_get_its_signaloneof() {
          their signaloneof, and SIGKILL as a PID namespace's init"
     );
 }
+
+/// A loop process blocked in a call (a read of a FIFO nobody writes)
+/// cannot see its input end; its parent's death interrupts the call
+/// (`PR_SET_PDEATHSIG` with a signal trapped without `SA_RESTART`), so it
+/// still ends with its tree instead of staying behind.
+#[test]
+fn a_loop_process_blocked_in_a_call_ends_with_its_tree() {
+    let _one = one_at_a_time();
+    const O_RDWR: i32 = 0o2;
+    let tmp = alcove_tests::TempDir::new("fifo");
+    let fifo = tmp.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let drv = drv();
+    let a = drv.fork(&[]).unwrap();
+    let b = drv.fork(&[a]).unwrap();
+    // Open for reading and writing: the open does not wait for a writer,
+    // and a read waits for data that never comes.
+    let fd = drv
+        .open(&[a, b], fifo.as_os_str().as_encoded_bytes(), O_RDWR, 0)
+        .unwrap();
+    let err = drv
+        .with_timeout(Duration::from_millis(300))
+        .read(&[a, b], fd, 16)
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert_eq!(
+        proc_stat(b.as_raw()).map(|s| s.0),
+        Some('S'),
+        "b waits in read"
+    );
+    let ended = Instant::now();
+    drop(drv);
+    let gone = wait_gone(&raw(&[a, b]), Duration::from_secs(10)).unwrap_or_else(|alive| {
+        // Not left behind, even when the test fails.
+        for (pid, _, _) in &alive {
+            signal(Pid::from_raw(*pid), SIGKILL);
+        }
+        panic!("a blocked loop process outlived its tree: {alive:?}")
+    });
+    println!(
+        "FIGURE blocked call: a loop process blocked in read(2) of a FIFO ended {:?} after \
+         its tree ({:?})",
+        ended.elapsed(),
+        gone[&b.as_raw()]
+    );
+}

@@ -46,6 +46,11 @@ const SIGPIPE: i32 = 13;
 const SIGCONT: i32 = 18;
 const SIGKILL: i32 = 9;
 const CLONE_NEWPID: u64 = 0x2000_0000;
+/// The signal a loop process gets when its parent dies (`SIGRTMAX`,
+/// reserved: `sigaction` refuses it). Trapped without `SA_RESTART`, it
+/// only interrupts a call that blocks in the kernel (a read of an empty
+/// FIFO), so that the process sees its input end and shuts down.
+pub const PARENT_GONE: i32 = 64;
 /// How long a loop process that shuts down waits for the PID-namespace
 /// inits it sent `signaloneof` (they handle it) to end their own way.
 const INIT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
@@ -259,9 +264,12 @@ impl Loop {
             }
             signal::sigaction(SIGCHLD, Disposition::Trap)?;
             signal::sigaction(SIGPIPE, Disposition::Ignore)?;
+            signal::interrupting(PARENT_GONE)?;
             fd::set_nonblocking(fd::stdio(0), true)?;
             fd::set_nonblocking(fd::stdio(1), true)?;
         }
+        // Not inherited: each process asks for its own.
+        alcove_sys::process::set_parent_death_signal(PARENT_GONE)?;
         let registry = poll.registry();
         registry.register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
         registry.register(&mut SourceFd(&wake_r.as_raw_fd()), WAKE, Interest::READABLE)?;
@@ -623,6 +631,12 @@ impl Core {
                 self.nofile = nofile();
                 r
             }
+            call @ (Call::Setuid { .. } | Call::Setgid { .. }) => {
+                let r = serve::serve(call);
+                // A change of credentials clears the parent-death signal.
+                let _ = alcove_sys::process::set_parent_death_signal(PARENT_GONE);
+                r
+            }
             other => serve::serve(other),
         };
         self.reply(id, &[], result);
@@ -655,6 +669,11 @@ impl Core {
     }
 
     fn sigaction(&mut self, signum: i32, handler: Option<SigHandler>) -> Result<Reply, CallError> {
+        if signum == PARENT_GONE {
+            return Err(CallError::BadArg(format!(
+                "signal {signum} is the loop's own: it learns by it that its parent is gone"
+            )));
+        }
         if signum == SIGCHLD {
             return Err(CallError::BadArg(
                 "SIGCHLD is governed by the sigchld option (setopt), not sigaction".into(),
@@ -902,16 +921,14 @@ impl Core {
         // `signaloneof` first and waits a moment, see `shutdown`). Our
         // parent may have died already: then the tree is going, and so do
         // we.
-        if self.opts.signaloneof > 0 {
-            let sig = if self.pid == 1 {
-                SIGKILL
-            } else {
-                self.opts.signaloneof
-            };
-            let _ = alcove_sys::process::set_parent_death_signal(sig);
-            if alcove_sys::process::getppid() != self.ppid {
-                alcove_sys::exit_now(0);
-            }
+        let death = match self.opts.signaloneof {
+            0 => 0,
+            _ if self.pid == 1 => SIGKILL,
+            sig => sig,
+        };
+        let _ = alcove_sys::process::set_parent_death_signal(death);
+        if death != 0 && alcove_sys::process::getppid() != self.ppid {
+            alcove_sys::exit_now(0);
         }
         let errno = match &call {
             Call::Execve { path, argv, env } => {
@@ -931,6 +948,7 @@ impl Core {
         if self.batch {
             let _ = alcove_sys::process::set_policy(Policy::Batch);
         }
+        let _ = alcove_sys::process::set_parent_death_signal(PARENT_GONE);
         if let Some(ctl) = &self.ctl {
             let _ = rustix::io::write(ctl, b"F");
         }

@@ -21,6 +21,11 @@
 //!   more than a window of it in flight. Within the credit, a per-child
 //!   budget (alcove's flow control, `setcpid`) pauses or meters a program's
 //!   output.
+//! - **Its parent's death reaches it.** Each loop process asks for
+//!   [`PARENT_GONE`] when its parent dies (`PR_SET_PDEATHSIG`), trapped
+//!   without `SA_RESTART`: a served call blocked in the kernel (a read of
+//!   an empty FIFO) fails with `EINTR`, and the process sees its input end
+//!   and shuts down instead of outliving its tree.
 //! - **A stream it cannot cut is the end.** A length prefix above
 //!   `MAX_FRAME`, or the end of input inside a frame, is a protocol error:
 //!   the process says so and shuts down (status 2) without acting on
@@ -119,7 +124,9 @@
 //!   signal).
 //! - `prctl`: `PR_SET_PDEATHSIG` before an exec, so that the program gets
 //!   `signaloneof` (SIGKILL for the init of a PID namespace) even if this
-//!   process is killed before it can send it.
+//!   process is killed before it can send it; and [`PARENT_GONE`] for the
+//!   loop process itself, set again after `Setuid` and `Setgid` (a change
+//!   of credentials clears it) and after an exec that failed.
 //! - `getppid`: before an exec, whether our parent is still there (the
 //!   death signal is only sent for a parent that dies after it is set).
 #![deny(unsafe_code)]
@@ -137,7 +144,7 @@ mod event_loop;
 mod serve;
 mod syscalls;
 
-pub use event_loop::{Config, Loop, nofile};
+pub use event_loop::{Config, Loop, PARENT_GONE, nofile};
 pub use options::Options;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub use syscalls::{STEADY_STATE_SYSCALLS, steady_state_syscall, steady_state_syscall_numbers};

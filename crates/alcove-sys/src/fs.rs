@@ -123,33 +123,26 @@ pub unsafe fn close(fd: RawFd) -> Result<(), Errno> {
     Ok(())
 }
 
-/// `read(2)` of at most `count` bytes.
+/// `read(2)` of at most `count` bytes. A signal that interrupts it (one
+/// trapped without `SA_RESTART`) makes it fail with `EINTR`, as the kernel
+/// does: it is not tried again.
 ///
 /// # References
 /// - [`read(2)`](https://man7.org/linux/man-pages/man2/read.2.html)
 pub fn read(fd: BorrowedFd<'_>, count: usize) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; count];
-    let n = loop {
-        match rustix::io::read(fd, &mut buf[..]) {
-            Err(rustix::io::Errno::INTR) => continue,
-            r => break r?,
-        }
-    };
+    let n = rustix::io::read(fd, &mut buf[..])?;
     buf.truncate(n);
     Ok(buf)
 }
 
-/// `write(2)`; returns the bytes written.
+/// `write(2)`; returns the bytes written. Interrupted by a signal, it fails
+/// with `EINTR`, as `read` does.
 ///
 /// # References
 /// - [`write(2)`](https://man7.org/linux/man-pages/man2/write.2.html)
 pub fn write(fd: BorrowedFd<'_>, data: &[u8]) -> Result<usize, Errno> {
-    loop {
-        match rustix::io::write(fd, data) {
-            Err(rustix::io::Errno::INTR) => continue,
-            r => return Ok(r?),
-        }
-    }
+    Ok(rustix::io::write(fd, data)?)
 }
 
 /// Every entry of a directory, `.` and `..` included, in the order the

@@ -118,6 +118,19 @@ pub fn sigaction(signum: i32, disposition: Disposition) -> Result<Disposition, E
     Ok(disposition_of(&old))
 }
 
+/// Traps `signum` like [`Disposition::Trap`], but without `SA_RESTART`:
+/// a system call that blocks when it arrives fails with `EINTR` instead of
+/// going on waiting. For a signal that must get a process out of whatever
+/// it waits in (its parent's death, say).
+pub fn interrupting(signum: i32) -> Result<(), Errno> {
+    let signum = valid(signum)?;
+    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value.
+    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+    new.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+    // SAFETY: `new` is a valid sigaction; the handler is async-signal-safe.
+    check(unsafe { libc::sigaction(signum, &new, std::ptr::null_mut()) })
+}
+
 /// What `signum` does now.
 pub fn disposition(signum: i32) -> Result<Disposition, Errno> {
     let signum = valid(signum)?;
