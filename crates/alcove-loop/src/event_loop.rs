@@ -1556,13 +1556,15 @@ impl Core {
 
     // ---- signals -------------------------------------------------------------------
 
-    fn on_wake(&mut self) {
+    /// Empties the signal self-pipe (what the signals are, the handler
+    /// keeps in [`signal::take_pending`]).
+    fn drain_wake(&self) {
         let mut buf = [0u8; 64];
-        while let Ok(n) = rustix::io::read(&self.wake_r, &mut buf[..]) {
-            if n == 0 {
-                break;
-            }
-        }
+        while matches!(rustix::io::read(&self.wake_r, &mut buf[..]), Ok(n) if n > 0) {}
+    }
+
+    fn on_wake(&mut self) {
+        self.drain_wake();
         for signum in signal::take_pending() {
             if signum == SIGCHLD {
                 self.reap();
@@ -1638,8 +1640,7 @@ impl Core {
             }
             // SIGCHLD writes a byte to the self-pipe.
             let _ = fd::wait_readable(&self.wake_r, Some(left));
-            let mut buf = [0u8; 64];
-            while matches!(rustix::io::read(&self.wake_r, &mut buf[..]), Ok(n) if n > 0) {}
+            self.drain_wake();
         }
     }
 
@@ -1650,15 +1651,7 @@ impl Core {
         self.log(format_args!("protocol error: {e}"));
         self.emit(Kind::Notice, 0, &[], &Notice::BadFrame(e));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-        while !self.out.is_empty() && std::time::Instant::now() < deadline {
-            match self.out.flush(fd::stdio(1)) {
-                Ok(true) | Err(_) => break,
-                Ok(false) => {
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    let _ = fd::wait_writable(fd::stdio(1), left);
-                }
-            }
-        }
+        let _ = self.out.flush_until(fd::stdio(1), Some(deadline));
         self.shutdown(2)
     }
 

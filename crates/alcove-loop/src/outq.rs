@@ -2,6 +2,7 @@
 
 use std::io::IoSlice;
 use std::os::fd::AsFd;
+use std::time::Instant;
 
 use alcove_sys::Errno;
 
@@ -75,17 +76,26 @@ impl OutQueue {
     /// Writes everything queued, waiting for the descriptor if it is
     /// non-blocking and full.
     pub fn flush_all(&mut self, fd: impl AsFd) -> Result<(), Errno> {
+        self.flush_until(fd, None).map(drop)
+    }
+
+    /// Like [`flush_all`](Self::flush_all), waiting no later than
+    /// `deadline`. Returns whether everything was written.
+    pub fn flush_until(&mut self, fd: impl AsFd, deadline: Option<Instant>) -> Result<bool, Errno> {
         while !self.flush(&fd)? {
-            let mut pfd = [rustix::event::PollFd::new(
-                &fd,
-                rustix::event::PollFlags::OUT,
-            )];
-            match rustix::event::poll(&mut pfd, None) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(false),
+                },
+            };
+            match alcove_sys::fd::wait_writable(&fd, left) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Drops everything queued.

@@ -104,9 +104,9 @@ pub fn wait_readable(fd: impl AsFd, timeout: Option<std::time::Duration>) -> Res
 }
 
 /// Waits until `fd` can be written without blocking (or its reader is
-/// gone), or `timeout` passes (`Ok(false)`).
-pub fn wait_writable(fd: impl AsFd, timeout: std::time::Duration) -> Result<bool, Errno> {
-    wait_until(fd.as_fd(), rustix::event::PollFlags::OUT, Some(timeout))
+/// gone), at most `timeout` (`None`: no limit). Returns whether it can.
+pub fn wait_writable(fd: impl AsFd, timeout: Option<std::time::Duration>) -> Result<bool, Errno> {
+    wait_until(fd.as_fd(), rustix::event::PollFlags::OUT, timeout)
 }
 
 fn wait_until(
