@@ -354,11 +354,6 @@ impl Drv {
             reason: e.to_string(),
         })?;
         let shared = &self.inner.shared;
-        let gone = |reason| Error::PortGone {
-            call: name,
-            path: path.clone(),
-            reason,
-        };
         let deadline = deadline_of(self.timeout);
         let room = shared.wait_for(deadline, |st| {
             (st.pending.len() < MAX_IN_FLIGHT).then(|| {
@@ -371,17 +366,7 @@ impl Drv {
                 );
             })
         });
-        match room {
-            Waited::Done(()) => {}
-            Waited::Gone(reason) => return Err(gone(reason)),
-            Waited::TimedOut => {
-                return Err(Error::Timeout {
-                    call: name,
-                    path,
-                    timeout: self.timeout.unwrap_or_default(),
-                });
-            }
-        }
+        self.waited(name, &path, room)?;
         let ticket = Ticket {
             id,
             call: name,
@@ -402,16 +387,23 @@ impl Drv {
         let (name, path) = (ticket.call, ticket.path.clone());
         // Dropping the ticket forgets the call.
         drop(ticket);
-        match waited {
-            Waited::Done(answer) => answer_to_result(name, &path, answer),
+        let answer = self.waited(name, &path, waited)?;
+        answer_to_result(name, &path, answer)
+    }
+
+    /// What a wait of `call` for `path` found, or the error of a wait
+    /// that timed out (after this handle's timeout) or found the port gone.
+    pub(crate) fn waited<T>(&self, call: &'static str, path: &Path, w: Waited<T>) -> Result<T> {
+        match w {
+            Waited::Done(t) => Ok(t),
             Waited::Gone(reason) => Err(Error::PortGone {
-                call: name,
-                path,
+                call,
+                path: path.clone(),
                 reason,
             }),
             Waited::TimedOut => Err(Error::Timeout {
-                call: name,
-                path,
+                call,
+                path: path.clone(),
                 timeout: self.timeout.unwrap_or_default(),
             }),
         }

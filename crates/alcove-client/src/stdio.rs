@@ -55,43 +55,17 @@ impl Drv {
                     Ok(())
                 })
             };
-            let stopped = match shared.wait_for(deadline, room) {
-                Waited::Done(Ok(())) => None,
-                Waited::Done(Err(e)) => Some((e, "its stdin is closed".to_owned())),
-                Waited::TimedOut => {
-                    let timeout = self.timeout.unwrap_or_default();
-                    let why = format!(
-                        "the program did not read its stdin for {timeout:?} ({} bytes in flight, \
-                         the window)",
-                        alcove_proto::STDIN_WINDOW
-                    );
-                    let e = Error::Timeout {
-                        call: "stdin",
-                        path: p.clone(),
-                        timeout,
-                    };
-                    Some((e, why))
-                }
-                Waited::Gone(reason) => {
-                    let why = format!("the alcove port is gone: {reason}");
-                    let e = Error::PortGone {
-                        call: "stdin",
-                        path: p.clone(),
-                        reason,
-                    };
-                    Some((e, why))
-                }
-            };
-            if let Some((e, why)) = stopped {
+            let room = self.waited("stdin", &p, shared.wait_for(deadline, room));
+            if let Err(e) = room.and_then(|r| r) {
                 // Nothing sent: the plain error; part sent: how much.
                 return Err(if sent == 0 {
                     e
                 } else {
                     Error::Stdin {
+                        reason: stdin_stop(&e),
                         path: p,
                         sent,
                         len: data.len(),
-                        reason: why,
                     }
                 });
             }
@@ -230,5 +204,17 @@ impl Drv {
             // A port that is gone has no use for credit.
             let _ = self.send_frame("credit", path, &frame);
         }
+    }
+}
+
+/// Why a [`Drv::stdin`] stopped part way, for [`Error::Stdin`].
+fn stdin_stop(e: &Error) -> String {
+    match e {
+        Error::Timeout { timeout, .. } => format!(
+            "the program did not read its stdin for {timeout:?} ({} bytes in flight, the window)",
+            alcove_proto::STDIN_WINDOW
+        ),
+        Error::PortGone { reason, .. } => format!("the alcove port is gone: {reason}"),
+        _ => "its stdin is closed".to_owned(),
     }
 }
