@@ -458,6 +458,19 @@ pub fn pid_field(line: &str, name: &str) -> Vec<i32> {
         .collect()
 }
 
+/// The first line a client binary (`tree_client`, `busy_client`,
+/// `e2e_client`) prints on its piped stdout: the pids of its tree, once it
+/// is built.
+pub fn first_line(client: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let stdout = client.stdout.take().expect("the client's stdout is piped");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("reading the client's first line");
+    line
+}
+
 /// This host's name (its UTS namespace's).
 pub fn host_name() -> Vec<u8> {
     rustix::system::uname().nodename().to_bytes().to_vec()

@@ -22,7 +22,6 @@
 //! unmounts any that leaked into the test's), and the SIGKILL test's guard
 //! kills what is left and removes its cgroup.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -908,10 +907,7 @@ fn sigkill_of_the_client_leaves_no_loop_sandbox_mount_or_cgroup() {
     );
     let group = format!("alcove-test-e2e-{}", client.id());
     guard.group = Some(group.clone());
-    let mut line = String::new();
-    BufReader::new(client.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = alcove_tests::first_line(client);
     let field = |name: &str| alcove_tests::pid_field(&line, name);
     let (port, loops, sandboxes) = (field("port")[0], field("loops"), field("sandboxes"));
     assert!(line.contains(&format!("cgroup={group}")), "{line}");

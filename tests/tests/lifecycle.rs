@@ -6,7 +6,6 @@
 //! the tree end up as its own zombies and it can see how each ended. The
 //! tests share that state, so they run one at a time.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -53,10 +52,7 @@ fn sigkill_of_the_client_ends_the_tree_and_terms_execd_programs() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("starting tree_client");
-    let mut line = String::new();
-    BufReader::new(client.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = alcove_tests::first_line(&mut client);
     let field = |name: &str| alcove_tests::pid_field(&line, name);
     let (port, loops, execd) = (field("port")[0], field("loops"), field("execd"));
     assert_eq!(execd.len(), 3, "{line}");

@@ -8,7 +8,6 @@
 //! tree end up as its own zombies and it sees how each ended; the tests
 //! share that state and run one at a time.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -178,10 +177,7 @@ fn sigkill_of_a_client_with_50_busy_children_ends_them_all() {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped());
     let mut client = client.spawn().expect("starting busy_client");
-    let mut line = String::new();
-    BufReader::new(client.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = alcove_tests::first_line(&mut client);
     let field = |name: &str| alcove_tests::pid_field(&line, name);
     let (port, loops, execd) = (field("port")[0], field("loops"), field("execd"));
     assert_eq!(loops.len() + execd.len(), 50, "{line}");
