@@ -102,20 +102,11 @@ pub fn sigaction(signum: i32, disposition: Disposition) -> Result<Disposition, E
         Disposition::Trap => on_signal as *const () as libc::sighandler_t,
         Disposition::Other => return Err(Errno::EINVAL),
     };
-    // SAFETY: sigaction structs are plain data; zeroed is a valid value
-    // (empty mask, no flags).
-    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
-    new.sa_sigaction = handler;
-    new.sa_flags = libc::SA_RESTART;
+    let mut flags = libc::SA_RESTART;
     if signum == libc::SIGCHLD {
-        new.sa_flags |= libc::SA_NOCLDSTOP;
+        flags |= libc::SA_NOCLDSTOP;
     }
-    // SAFETY: as above.
-    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are to live sigaction structs; the handler
-    // only does async-signal-safe work.
-    check(unsafe { libc::sigaction(signum, &new, &mut old) })?;
-    Ok(disposition_of(&old))
+    install(signum, handler, flags)
 }
 
 /// Traps `signum` like [`Disposition::Trap`], but without `SA_RESTART`:
@@ -124,11 +115,27 @@ pub fn sigaction(signum: i32, disposition: Disposition) -> Result<Disposition, E
 /// it waits in (its parent's death, say).
 pub fn interrupting(signum: i32) -> Result<(), Errno> {
     let signum = valid(signum)?;
-    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value.
+    install(signum, on_signal as *const () as libc::sighandler_t, 0).map(drop)
+}
+
+/// `sigaction(2)` of `handler` with `flags` and an empty mask; returns
+/// the disposition it replaced.
+fn install(
+    signum: libc::c_int,
+    handler: libc::sighandler_t,
+    flags: libc::c_int,
+) -> Result<Disposition, Errno> {
+    // SAFETY: sigaction structs are plain data; zeroed is a valid value
+    // (empty mask, no flags).
     let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
-    new.sa_sigaction = on_signal as *const () as libc::sighandler_t;
-    // SAFETY: `new` is a valid sigaction; the handler is async-signal-safe.
-    check(unsafe { libc::sigaction(signum, &new, std::ptr::null_mut()) })
+    new.sa_sigaction = handler;
+    new.sa_flags = flags;
+    // SAFETY: as above.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live sigaction structs; the handler
+    // only does async-signal-safe work.
+    check(unsafe { libc::sigaction(signum, &new, &mut old) })?;
+    Ok(disposition_of(&old))
 }
 
 /// What `signum` does now.
